@@ -1,0 +1,1 @@
+"""LUNA-Narrates: a writers room of AI agents that keeps an interactive story coherent."""

@@ -1,0 +1,1 @@
+"""Preprocessor: turns the story's memory into a small, token-budgeted briefing."""

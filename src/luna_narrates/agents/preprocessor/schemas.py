@@ -1,0 +1,34 @@
+"""The Preprocessor's typed input and its output, the briefing the Strategist plans from."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from luna_narrates.agents.schemas import PastTurn, StoryFrame
+
+
+class PreprocessorInput(BaseModel):
+    story: StoryFrame
+    recent_turns: list[PastTurn]
+    user_action: str
+    token_budget: int
+
+
+class StrategistBriefing(BaseModel):
+    """Bounded everywhere: a small model under a JSON grammar can otherwise loop until max_tokens."""
+
+    situation: str = Field(
+        max_length=600, description="Where the story stands right now, in 1-3 sentences."
+    )
+    player_intent: str = Field(max_length=300, description="What the player is trying to do.")
+    relevant_facts: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Facts from the story so far that this action depends on.",
+    )
+    characters: list[str] = Field(
+        default_factory=list, max_length=6, description="Who is present or involved, one line each."
+    )
+    open_threads: list[str] = Field(
+        default_factory=list, max_length=5, description="Unresolved questions or dangers."
+    )

@@ -1,0 +1,36 @@
+"""The Strategist's plan for one passage."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from luna_narrates.agents.preprocessor.schemas import StrategistBriefing
+from luna_narrates.agents.schemas import StoryFrame
+
+
+class StrategistInput(BaseModel):
+    story: StoryFrame
+    briefing: StrategistBriefing
+    user_action: str
+
+
+class NpcReaction(BaseModel):
+    character: str = Field(max_length=80)
+    reaction: str = Field(max_length=240)
+
+
+class ResponseTemplate(BaseModel):
+    """Bounded everywhere: a small model under a JSON grammar can otherwise loop until max_tokens."""
+
+    scene_location: str = Field(max_length=120, description="Where the passage takes place.")
+    characters_present: list[str] = Field(default_factory=list, max_length=6)
+    tone: str = Field(max_length=60, description="The mood of the passage, in a few words.")
+    beats: list[str] = Field(
+        min_length=1,
+        max_length=5,
+        description="What happens, in order, one sentence each.",
+    )
+    npc_reactions: list[NpcReaction] = Field(default_factory=list, max_length=4)
+    consequences: list[str] = Field(
+        default_factory=list, max_length=4, description="What changes in the world."
+    )

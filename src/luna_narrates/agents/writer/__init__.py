@@ -1,0 +1,1 @@
+"""Writer: turns the Strategist's plan into prose, streamed to the player."""

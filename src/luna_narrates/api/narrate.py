@@ -1,0 +1,53 @@
+"""Turn generation: one JSON request, or a Server-Sent Events stream of the turn's progress."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sse_starlette import EventSourceResponse
+
+from luna_narrates.api.deps import NarratorDep
+from luna_narrates.errors import LunaError
+from luna_narrates.narration.pipeline import Narrator, PreparedTurn
+from luna_narrates.narration.schemas import TurnRequest, TurnResponse
+
+router = APIRouter(tags=["narration"])
+
+
+@router.post("/narrate/turn")
+async def narrate_turn(request: TurnRequest, narrator: NarratorDep) -> TurnResponse:
+    """Runs Preprocessor → Strategist → Writer and returns the committed turn."""
+    return await narrator.run(request)
+
+
+@router.get(
+    "/narrates/stories/{story_id}/generate",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Turn events."}},
+)
+async def generate_turn(
+    story_id: uuid.UUID,
+    action: Annotated[str, Query(min_length=1, max_length=4_000)],
+    narrator: NarratorDep,
+    writer_model_override: Annotated[str | None, Query(max_length=200)] = None,
+) -> EventSourceResponse:
+    """Streams `status`, `cost_estimate`, `agent_start`, `agent_complete`, `token`, then
+    `done` with the stored turn, or `error`. A client that disconnects cancels the turn,
+    and a cancelled turn stores nothing."""
+    request = TurnRequest(
+        story_id=story_id, user_action=action, writer_model_override=writer_model_override
+    )
+    prepared = await narrator.prepare(request)
+    return EventSourceResponse(_sse(narrator, prepared), ping=15)
+
+
+async def _sse(narrator: Narrator, prepared: PreparedTurn) -> AsyncIterator[dict[str, Any]]:
+    try:
+        async for event in narrator.events(prepared):
+            yield {"event": event.type, "data": json.dumps(event.data)}
+    except LunaError as error:
+        yield {"event": "error", "data": json.dumps({"status": error.status_code, **error.to_dict()})}

@@ -1,0 +1,52 @@
+"""/stories: create, list, read, delete; and a story's committed turns."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from luna_narrates.api.deps import SessionDep
+from luna_narrates.stories import service
+from luna_narrates.stories.schemas import StoryCreate, StoryOut, StoryPage, TurnOut, TurnPage
+
+router = APIRouter(prefix="/stories", tags=["stories"])
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_story(data: StoryCreate, session: SessionDep) -> StoryOut:
+    return await service.create_story(session, data)
+
+
+@router.get("")
+async def list_stories(session: SessionDep, limit: Limit = 20, offset: Offset = 0) -> StoryPage:
+    return await service.list_stories(session, limit=limit, offset=offset)
+
+
+@router.get("/{story_id}")
+async def get_story(story_id: uuid.UUID, session: SessionDep) -> StoryOut:
+    return await service.get_story(session, story_id)
+
+
+@router.delete("/{story_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_story(story_id: uuid.UUID, session: SessionDep) -> Response:
+    await service.delete_story(session, story_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{story_id}/turns")
+async def list_turns(
+    story_id: uuid.UUID, session: SessionDep, limit: Limit = 50, offset: Offset = 0
+) -> TurnPage:
+    return await service.list_turns(session, story_id, limit=limit, offset=offset)
+
+
+@router.get("/{story_id}/turns/{turn_number}")
+async def get_turn(
+    story_id: uuid.UUID, turn_number: Annotated[int, Path(ge=1)], session: SessionDep
+) -> TurnOut:
+    return await service.get_turn(session, story_id, turn_number)

@@ -1,0 +1,127 @@
+"""The FastAPI application: start-up wiring, error mapping, routers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import procrastinate
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from luna_narrates.config import Settings
+from luna_narrates.db import migrate
+from luna_narrates.db.engine import Database, resolve_database_url
+from luna_narrates.errors import LunaError
+from luna_narrates.jobs.queue import WorkerContext, build_app
+from luna_narrates.llm.embeddings import Embedder
+from luna_narrates.llm.registry import ModelRegistry
+from luna_narrates.narration.pipeline import Narrator
+
+log = logging.getLogger("luna_narrates")
+
+
+@dataclass
+class Services:
+    """What the routes need, built once at start-up and passed in through dependencies."""
+
+    settings: Settings
+    db: Database
+    registry: ModelRegistry
+    jobs: procrastinate.App
+    narrator: Narrator
+    embedder: Embedder
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, *, run_worker: bool) -> AsyncIterator[Services]:
+    url = await asyncio.to_thread(resolve_database_url, settings)
+    await asyncio.to_thread(migrate.upgrade, url)
+    db = Database.connect(url)
+    registry = ModelRegistry(settings)
+    jobs = build_app(url)
+    embedder = Embedder()
+    services = Services(settings, db, registry, jobs, Narrator(db, registry, settings, jobs), embedder)
+    worker: asyncio.Task[None] | None = None
+    async with jobs.open_async():
+        if run_worker:
+            worker = asyncio.create_task(run_job_worker(services), name="luna-worker")
+        try:
+            yield services
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await db.dispose()
+
+
+async def run_job_worker(services: Services, *, wait: bool = True) -> None:
+    await services.jobs.run_worker_async(
+        install_signal_handlers=False,
+        wait=wait,
+        additional_context={"luna": WorkerContext(services.db, services.embedder)},
+    )
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    settings = settings or Settings()
+    worker = settings.luna_run_worker if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_services(settings, run_worker=worker) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="LUNA-Narrates",
+        version="0.1.0",
+        summary="A writers' room of AI agents that keeps an interactive story coherent.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    from luna_narrates.api import health, narrate, stories
+
+    app.include_router(health.router)
+    app.include_router(stories.router)
+    app.include_router(narrate.router)
+    return app
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LunaError)
+    async def luna_error(request: Request, error: LunaError) -> JSONResponse:
+        return JSONResponse(error.to_dict(), status_code=error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in error.errors()
+        ]
+        return JSONResponse(
+            {"error": "invalid_input", "message": "; ".join(problems), "detail": error.errors()},
+            status_code=422,
+        )
+
+    @app.exception_handler(ValidationError)
+    async def invalid_value(request: Request, error: ValidationError) -> JSONResponse:
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
+        return JSONResponse(
+            {"error": "invalid_input", "message": "; ".join(problems)}, status_code=422
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"error": "internal_error", "message": "An unexpected error occurred; see the server log."},
+            status_code=500,
+        )

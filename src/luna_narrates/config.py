@@ -1,0 +1,82 @@
+"""The one settings object: environment and `.env` first, then built-in defaults."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AgentName = Literal["preprocessor", "strategist", "writer"]
+AGENTS: tuple[AgentName, ...] = ("preprocessor", "strategist", "writer")
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("luna-narrates", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every variable is documented in `.env.example`; `luna doctor` prints the effective values."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://… of an external PostgreSQL ≥ 16 with pgvector; unset = embedded.",
+    )
+    luna_data_dir: Path = Field(default_factory=default_data_dir)
+    luna_host: str = "127.0.0.1"
+    luna_port: int = Field(default=8001, ge=1, le=65535)
+    luna_log_level: str = "info"
+    luna_run_worker: bool = Field(
+        default=True, description="Run the background-job worker inside `luna serve`."
+    )
+
+    preprocessor_model: str = "local:smollm2"
+    strategist_model: str = "local:smollm2"
+    writer_model: str = "local:smollm2"
+
+    briefing_token_budget: int = Field(default=400, ge=50, le=32_000)
+    writer_target_tokens: int = Field(default=700, ge=50, le=8_000)
+    recent_turns_window: int = Field(default=3, ge=0, le=50)
+    model_timeout_seconds: float = Field(default=120.0, gt=0)
+    turn_wait_seconds: float = Field(
+        default=300.0, gt=0, description="How long a turn waits for another turn of its story."
+    )
+
+    local_context_tokens: int = Field(default=4096, ge=1024, le=32_768)
+    local_threads: int | None = Field(default=None, ge=1)
+
+    openai_compatible_base_url: str | None = None
+    openai_compatible_api_key: SecretStr | None = None
+    ollama_base_url: str = "http://127.0.0.1:11434/v1"
+    openai_api_key: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    google_api_key: SecretStr | None = None
+
+    @field_validator("preprocessor_model", "strategist_model", "writer_model")
+    @classmethod
+    def _model_has_provider(cls, value: str) -> str:
+        if value != "test" and ":" not in value:
+            raise ValueError(f"{value!r} is not a 'provider:model' string, e.g. 'local:smollm2'")
+        return value
+
+    def model_for(self, agent: AgentName) -> str:
+        return str(getattr(self, f"{agent}_model"))
+
+    @cached_property
+    def embedded_database_dir(self) -> Path:
+        return self.luna_data_dir / "pg"
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return not self.database_url
+
+
+def environment_variable(name: str) -> str | None:
+    """The only sanctioned read of the raw environment outside Settings (used by the CLI)."""
+    return os.environ.get(name)

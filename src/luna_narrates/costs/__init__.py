@@ -1,0 +1,1 @@
+"""What each model call cost, priced from genai-prices; local models cost nothing."""

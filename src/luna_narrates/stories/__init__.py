@@ -1,0 +1,1 @@
+"""Stories, their branches and their committed turns."""
