@@ -107,7 +107,7 @@ def install_error_handlers(app: FastAPI) -> None:
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in error.errors()
         ]
         return JSONResponse(
-            {"error": "invalid_input", "message": "; ".join(problems), "detail": error.errors()},
+            {"error": "invalid_input", "message": "; ".join(problems), "problems": problems},
             status_code=422,
         )
 

@@ -1,0 +1,86 @@
+"""Fixtures: one real PostgreSQL (pgserver) per test session, migrated by Alembic; the real app
+through an async HTTP client; tables emptied after each test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from luna_narrates.app import Services, create_app, open_services
+from luna_narrates.config import Settings
+from luna_narrates.db import migrate
+from luna_narrates.db.embedded import start_embedded_postgres
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Iterator[Path]:
+    # Short on purpose: pgserver's Unix socket lives in the data directory (107-byte limit).
+    with tempfile.TemporaryDirectory(prefix="luna-", dir="/tmp") as directory:
+        yield Path(directory)
+
+
+@pytest.fixture(scope="session")
+def database_url(data_dir: Path) -> str:
+    url = start_embedded_postgres(data_dir / "pg")
+    migrate.upgrade(url)
+    return url
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "luna_data_dir": data_dir,
+        "preprocessor_model": "test",
+        "strategist_model": "test",
+        "writer_model": "test",
+        "turn_wait_seconds": 30,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg,arg-type]
+
+
+@pytest.fixture
+def settings(database_url: str, data_dir: Path) -> Settings:
+    return make_settings(database_url, data_dir)
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    async with open_services(settings, run_worker=False) as opened:
+        yield opened
+        async with opened.db.transaction() as session:
+            await session.execute(text("TRUNCATE luna.stories CASCADE"))
+            await session.execute(text("DELETE FROM luna.procrastinate_jobs"))
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(services.settings, run_worker=False)
+    app.state.services = services
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://luna.test") as http:
+        yield http
+
+
+STORY = {
+    "title": "The Canal Thief",
+    "genre": "fantasy",
+    "premise": "In the canal city of Veyra, the thief Ila plans to steal the Doge's cursed crown.",
+    "protagonist": "Ila, a quick-witted thief with a debt to the Guild",
+}
+
+
+@pytest.fixture
+async def story(client: httpx.AsyncClient) -> dict[str, object]:
+    response = await client.post("/stories", json=STORY)
+    assert response.status_code == 201, response.text
+    created: dict[str, object] = response.json()
+    return created
