@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from luna_narrates.agents.schemas import PastTurn, StoryFrame
+from luna_narrates.kit.templates import tail_words
+
+# Each recent passage is cut to its end: a bounded window keeps every prompt's size, and so
+# the time to the first token, the same at turn 20 as at turn 2.
+RECENT_PASSAGE_WORDS = 100
 
 
 def render_frame(story: StoryFrame) -> str:
@@ -21,5 +26,7 @@ def render_turns(turns: list[PastTurn]) -> str:
     if not turns:
         return "(The story has not begun yet: this is the opening turn.)"
     return "\n\n".join(
-        f"Turn {t.turn_number}. Player: {t.user_action}\nStory: {t.narrative_text}" for t in turns
+        f"Turn {t.turn_number}. Player: {t.user_action}\n"
+        f"Story: {tail_words(t.narrative_text, RECENT_PASSAGE_WORDS)}"
+        for t in turns
     )

@@ -35,12 +35,7 @@ class ModelSpec:
         if not sep or not provider or not name:
             raise InvalidInput(
                 f"{value!r} is not a model: write 'provider:model', e.g. 'local:smollm2' or "
-                f"'ollama:llama3.1'. Providers: {', '.join(sorted(PROVIDERS))}."
-            )
-        if provider not in PROVIDERS:
-            raise InvalidInput(
-                f"Unknown provider {provider!r} in {value!r}. Providers: "
-                f"{', '.join(sorted(PROVIDERS))}."
+                f"'ollama:llama3.1'."
             )
         return cls(provider, name)
 
@@ -52,12 +47,32 @@ class ModelSpec:
         return self.provider in ("local", "test")
 
 
+ProviderFactory = Callable[["ModelRegistry", ModelSpec, str], Model]
+
+
 class ModelRegistry:
-    """Builds models for agents; owns the embedded engines so their weights load once."""
+    """Builds models for agents; owns the embedded engines so their weights load once.
+
+    Providers are registered by name; `register` adds one (a plugin, or a test's FunctionModel).
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._engines: dict[str, LocalEngine] = {}
+        self._providers: dict[str, ProviderFactory] = dict(PROVIDERS)
+
+    def register(self, provider: str, factory: ProviderFactory) -> None:
+        self._providers[provider] = factory
+
+    def spec(self, value: str) -> ModelSpec:
+        """Parses and checks a 'provider:model' string: a 422 names the known providers."""
+        spec = ModelSpec.parse(value)
+        if spec.provider not in self._providers:
+            raise InvalidInput(
+                f"Unknown provider {spec.provider!r} in {value!r}. Providers: "
+                f"{', '.join(sorted(self._providers))}."
+            )
+        return spec
 
     def local_engine(self, name: str) -> LocalEngine:
         if name not in self._engines:
@@ -67,7 +82,7 @@ class ModelRegistry:
         return self._engines[name]
 
     def model(self, spec: ModelSpec, agent: str) -> Model:
-        return PROVIDERS[spec.provider](self, spec, agent)
+        return self._providers[spec.provider](self, spec, agent)
 
 
 def _local(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
@@ -141,7 +156,7 @@ def _require_key(secret: object, variable: str, spec: ModelSpec) -> str:
     return secret.get_secret_value()
 
 
-PROVIDERS: dict[str, Callable[[ModelRegistry, ModelSpec, str], Model]] = {
+PROVIDERS: dict[str, ProviderFactory] = {
     "local": _local,
     "test": _test,
     "openai-compatible": _openai_compatible,

@@ -59,10 +59,15 @@ class StoryLocks:
             yield lease_id
         finally:
             try:
-                async with self.db.transaction() as session:
-                    await repository.release_turn_lease(session, story_id, lease_id)
+                # Shielded: a turn cancelled by a departing client may be cancelled again
+                # while it cleans up, and an unreleased lease would block the story.
+                await asyncio.shield(self._release_lease(story_id, lease_id))
             finally:
                 lock.release()
+
+    async def _release_lease(self, story_id: uuid.UUID, lease_id: uuid.UUID) -> None:
+        async with self.db.transaction() as session:
+            await repository.release_turn_lease(session, story_id, lease_id)
 
     async def _take_lease(self, story_id: uuid.UUID) -> uuid.UUID:
         lease_id = uuid.uuid4()

@@ -33,7 +33,7 @@ from luna_narrates.db.tables import AgentRun, CostLog, Turn
 from luna_narrates.errors import LunaError, ProviderError
 from luna_narrates.jobs.queue import enqueue_post_turn
 from luna_narrates.llm.calls import AgentModel, ModelCall
-from luna_narrates.llm.registry import ModelRegistry, ModelSpec
+from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.llm.tokens import estimate_tokens, token_counter
 from luna_narrates.narration.locks import StoryLocks
 from luna_narrates.narration.schemas import AgentReport, TurnEvent, TurnRequest, TurnResponse
@@ -91,9 +91,9 @@ class Narrator:
 
     def resolve_models(self, request: TurnRequest) -> dict[AgentName, AgentModel]:
         """Fails fast (422) on a malformed override before anything runs."""
-        specs = {agent: ModelSpec.parse(self.settings.model_for(agent)) for agent in AGENTS}
+        specs = {agent: self.registry.spec(self.settings.model_for(agent)) for agent in AGENTS}
         if request.writer_model_override:
-            specs["writer"] = ModelSpec.parse(request.writer_model_override)
+            specs["writer"] = self.registry.spec(request.writer_model_override)
         models: dict[AgentName, AgentModel] = {}
         for agent, spec in specs.items():
             try:
@@ -134,7 +134,8 @@ class Narrator:
         finally:
             if not task.done():
                 task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            # wait(), unlike gather(), does not cancel the task again if we are cancelled here.
+            await asyncio.wait([task])
 
     async def _turn(
         self,

@@ -1,0 +1,108 @@
+"""Deterministic FunctionModels for the three agents that record what each one received."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    SystemPromptPart,
+    ToolCallPart,
+    UserPromptPart,
+)
+from pydantic_ai.models import Model
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from luna_narrates.llm.registry import ModelRegistry, ModelSpec
+
+BRIEFING = {
+    "situation": "Ila crouches at the water gate of the Doge's palace at midnight.",
+    "player_intent": "Get inside unseen.",
+    "relevant_facts": ["The crown is cursed.", "Ila owes the Guild."],
+    "characters": ["Ila, the thief", "A sleepy gate guard"],
+    "open_threads": ["Who hired Ila?"],
+}
+PLAN = {
+    "scene_location": "The water gate",
+    "characters_present": ["Ila", "Gate guard"],
+    "tone": "tense",
+    "beats": ["Ila slides under the portcullis.", "The guard's lantern swings toward her."],
+    "npc_reactions": [{"character": "Gate guard", "reaction": "squints into the dark"}],
+    "consequences": ["The guard is now alert."],
+}
+PASSAGE = ["You slide ", "under the portcullis; ", "cold water bites. ", "A lantern swings."]
+
+
+@dataclass
+class Seen:
+    system: str
+    user: str
+
+
+def seen(messages: list[ModelMessage]) -> Seen:
+    system, user = [], []
+    for message in messages:
+        if isinstance(message, ModelRequest):
+            for part in message.parts:
+                if isinstance(part, SystemPromptPart):
+                    system.append(part.content)
+                elif isinstance(part, UserPromptPart) and isinstance(part.content, str):
+                    user.append(part.content)
+    return Seen("\n".join(system), "\n".join(user))
+
+
+@dataclass
+class Room:
+    """One FunctionModel per agent, registered as provider `fn`; `calls` records every prompt."""
+
+    briefing: dict[str, Any] = field(default_factory=lambda: dict(BRIEFING))
+    plan: dict[str, Any] = field(default_factory=lambda: dict(PLAN))
+    passage: list[str] = field(default_factory=lambda: list(PASSAGE))
+    writer_failure: BaseException | None = None
+    writer_delay: float = 0.0
+    calls: dict[str, list[Seen]] = field(default_factory=dict)
+    writer_spans: list[tuple[float, float]] = field(default_factory=list)
+
+    def structured(self, agent: str, args: Callable[[], dict[str, Any]]) -> FunctionModel:
+        def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+            self.calls.setdefault(agent, []).append(seen(messages))
+            return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, args())])
+
+        return FunctionModel(respond, model_name=f"fn-{agent}")
+
+    def writer(self) -> FunctionModel:
+        async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+            self.calls.setdefault("writer", []).append(seen(messages))
+            started = time.monotonic()
+            for piece in self.passage:
+                if self.writer_delay:
+                    await asyncio.sleep(self.writer_delay)
+                if self.writer_failure is not None:
+                    raise self.writer_failure
+                yield piece
+            self.writer_spans.append((started, time.monotonic()))
+
+        return FunctionModel(stream_function=stream, model_name="fn-writer")
+
+    def model(self, registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+        if agent == "preprocessor":
+            return self.structured(agent, lambda: self.briefing)
+        if agent == "strategist":
+            return self.structured(agent, lambda: self.plan)
+        return self.writer()
+
+    def install(self, registry: ModelRegistry) -> None:
+        registry.register("fn", self.model)
+
+
+FN_MODELS = {
+    "preprocessor_model": "fn:preprocessor",
+    "strategist_model": "fn:strategist",
+    "writer_model": "fn:writer",
+}
