@@ -167,8 +167,11 @@ class LocalEngine:
                 stream=True,
             )
             for chunk in chunks:
-                stats.completion_tokens += 1
-                text = chunk["choices"][0]["text"]
+                choice = chunk["choices"][0]
+                text = choice["text"]
+                # The closing chunk carries only the finish reason, not a sampled token.
+                if text or choice["finish_reason"] is None:
+                    stats.completion_tokens += 1
                 if text:
                     yield text, stats
                 if stop_event is not None and stop_event.is_set():
@@ -240,7 +243,9 @@ def chat_messages(messages: list[ModelMessage], instructions: str | None) -> lis
                 elif isinstance(part, UserPromptPart):
                     content = part.content if isinstance(part.content, str) else str(part.content)
                     chat.append({"role": "user", "content": content})
-                elif isinstance(part, ToolReturnPart | RetryPromptPart):
+                elif isinstance(part, ToolReturnPart):
+                    chat.append({"role": "user", "content": part.model_response_str()})
+                elif isinstance(part, RetryPromptPart):
                     chat.append({"role": "user", "content": part.model_response()})
         else:
             for rpart in message.parts:

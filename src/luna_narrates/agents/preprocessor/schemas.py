@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
 
 from luna_narrates.agents.schemas import PastTurn, StoryFrame
 
@@ -14,6 +16,9 @@ class PreprocessorInput(BaseModel):
     token_budget: int
 
 
+Item = Annotated[str, StringConstraints(max_length=200)]
+
+
 class StrategistBriefing(BaseModel):
     """Bounded everywhere: a small model under a JSON grammar can otherwise loop until max_tokens."""
 
@@ -21,14 +26,14 @@ class StrategistBriefing(BaseModel):
         max_length=600, description="Where the story stands right now, in 1-3 sentences."
     )
     player_intent: str = Field(max_length=300, description="What the player is trying to do.")
-    relevant_facts: list[str] = Field(
+    relevant_facts: list[Item] = Field(
         default_factory=list,
         max_length=8,
         description="Facts from the story so far that this action depends on.",
     )
-    characters: list[str] = Field(
+    characters: list[Item] = Field(
         default_factory=list, max_length=6, description="Who is present or involved, one line each."
     )
-    open_threads: list[str] = Field(
+    open_threads: list[Item] = Field(
         default_factory=list, max_length=5, description="Unresolved questions or dangers."
     )

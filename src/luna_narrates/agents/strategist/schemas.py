@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
 
 from luna_narrates.agents.preprocessor.schemas import StrategistBriefing
 from luna_narrates.agents.schemas import StoryFrame
@@ -14,6 +16,10 @@ class StrategistInput(BaseModel):
     user_action: str
 
 
+Name = Annotated[str, StringConstraints(max_length=80)]
+Sentence = Annotated[str, StringConstraints(max_length=200)]
+
+
 class NpcReaction(BaseModel):
     character: str = Field(max_length=80)
     reaction: str = Field(max_length=240)
@@ -23,14 +29,14 @@ class ResponseTemplate(BaseModel):
     """Bounded everywhere: a small model under a JSON grammar can otherwise loop until max_tokens."""
 
     scene_location: str = Field(max_length=120, description="Where the passage takes place.")
-    characters_present: list[str] = Field(default_factory=list, max_length=6)
+    characters_present: list[Name] = Field(default_factory=list, max_length=6)
     tone: str = Field(max_length=60, description="The mood of the passage, in a few words.")
-    beats: list[str] = Field(
+    beats: list[Sentence] = Field(
         min_length=1,
         max_length=5,
         description="What happens, in order, one sentence each.",
     )
     npc_reactions: list[NpcReaction] = Field(default_factory=list, max_length=4)
-    consequences: list[str] = Field(
+    consequences: list[Sentence] = Field(
         default_factory=list, max_length=4, description="What changes in the world."
     )

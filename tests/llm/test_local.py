@@ -1,0 +1,60 @@
+"""The embedded llama.cpp model: grammar-valid JSON, real token counts, KV-cache reuse."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic_ai import Agent
+
+from luna_narrates.agents.strategist.schemas import ResponseTemplate
+from luna_narrates.errors import ConfigurationError
+from luna_narrates.llm.local import LlamaCppModel, LocalEngine, gguf_path
+
+pytestmark = pytest.mark.llm
+
+SYSTEM = "You plan scenes of a fantasy story. Premise: a thief steals a cursed crown in Veyra."
+
+
+@pytest.fixture(scope="module")
+def engine() -> LocalEngine:
+    return LocalEngine("smollm2", n_ctx=2048)
+
+
+def test_the_model_ships_inside_an_installed_package() -> None:
+    path = gguf_path("smollm2")
+    assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert path.stat().st_size > 50_000_000
+    with pytest.raises(ConfigurationError, match="Unknown embedded model"):
+        gguf_path("gpt-7")
+
+
+async def test_structured_output_is_always_schema_valid(engine: LocalEngine) -> None:
+    agent = Agent(LlamaCppModel(engine, "strategist"), output_type=ResponseTemplate, system_prompt=SYSTEM)
+    for action in ("I climb the tower.", "I bribe the guard with a ruby.", "I jump into the canal."):
+        result = await agent.run(f"Player: {action} Plan as JSON.", model_settings={"max_tokens": 700})
+        assert isinstance(result.output, ResponseTemplate)
+        assert 1 <= len(result.output.beats) <= 5
+        usage = result.usage
+        assert usage.input_tokens > 20 and usage.output_tokens > 5
+
+
+async def test_same_prefix_is_read_from_the_kv_cache(engine: LocalEngine) -> None:
+    agent = Agent(LlamaCppModel(engine, "cache-probe"), system_prompt=SYSTEM + " " + "Be vivid. " * 40)
+    first = await agent.run("Describe the first gate.", model_settings={"max_tokens": 8})
+    second = await agent.run("Describe the second gate.", model_settings={"max_tokens": 8})
+    assert first.usage.cache_read_tokens == 0
+    assert second.usage.cache_read_tokens > 100
+    assert second.usage.cache_read_tokens < second.usage.input_tokens
+
+
+async def test_streaming_yields_text_as_it_is_sampled_and_honours_min_tokens(
+    engine: LocalEngine,
+) -> None:
+    agent = Agent(LlamaCppModel(engine, "writer"), system_prompt=SYSTEM)
+    deltas: list[str] = []
+    settings = {"max_tokens": 80, "extra_body": {"min_tokens": 60}}
+    async with agent.run_stream("Write the thief's entrance.", model_settings=settings) as stream:  # type: ignore[arg-type]
+        async for delta in stream.stream_text(delta=True, debounce_by=None):
+            deltas.append(delta)
+        usage = stream.usage
+    assert len(deltas) > 10
+    assert 60 <= usage.output_tokens <= 80

@@ -1,0 +1,77 @@
+"""End to end on the real embedded model: HTTP turn, SSE turn, stored turns, KV-cache reuse."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from luna_narrates.app import Services, open_services
+from tests.conftest import STORY, make_settings
+from tests.narration.test_sse import parse_sse
+
+pytestmark = pytest.mark.llm
+
+
+@pytest.fixture
+async def services(database_url: str, data_dir: Path) -> AsyncIterator[Services]:
+    settings = make_settings(
+        database_url,
+        data_dir,
+        preprocessor_model="local:smollm2",
+        strategist_model="local:smollm2",
+        writer_model="local:smollm2",
+        writer_target_tokens=120,
+        briefing_token_budget=200,
+    )
+    async with open_services(settings, run_worker=False) as opened:
+        yield opened
+        from sqlalchemy import text
+
+        async with opened.db.transaction() as session:
+            await session.execute(text("TRUNCATE luna.stories CASCADE"))
+            await session.execute(text("DELETE FROM luna.procrastinate_jobs"))
+
+
+async def test_real_turns_through_the_api(client: httpx.AsyncClient) -> None:
+    story = (await client.post("/stories", json=STORY)).json()
+    response = await client.post(
+        "/narrate/turn",
+        json={"story_id": story["id"], "user_action": "I slip into the palace by the water gate."},
+        timeout=300,
+    )
+    assert response.status_code == 200, response.text
+    first = response.json()
+    assert first["turn_number"] == 1
+    assert len(first["narrative_text"].split()) >= 20
+    assert [a["agent"] for a in first["agents"]] == ["preprocessor", "strategist", "writer"]
+    for report in first["agents"]:
+        assert (report["provider"], report["model"]) == ("local", "smollm2")
+        assert report["input_tokens"] > 50 and report["output_tokens"] > 0
+        assert report["cost_usd"] == "0"
+    writer = first["agents"][2]
+    assert writer["output_tokens"] >= 60, "min_tokens keeps the passage from ending at once"
+
+    streamed = await client.get(
+        f"/narrates/stories/{story['id']}/generate",
+        params={"action": "I follow the sound of footsteps."},
+        timeout=300,
+    )
+    events = parse_sse(streamed.text)
+    kinds = [kind for kind, _ in events]
+    assert kinds[-1] == "done", events[-1]
+    assert kinds.count("token") > 10
+    second: dict[str, Any] = events[-1][1]["turn"]
+    assert second["turn_number"] == 2
+    # Each agent keeps its own llama.cpp context, so its stable prefix is reused on turn 2.
+    assert all(a["cache_read_tokens"] > 50 for a in second["agents"]), second["agents"]
+
+    stored = (await client.get(f"/stories/{story['id']}/turns/2")).json()
+    assert stored["narrative_text"] == second["narrative_text"]
+    strategist = next(a for a in stored["agents"] if a["agent"] == "strategist")
+    assert strategist["output"] == stored["plan"]
+    assert strategist["prompt"][0]["role"] == "system"
+    assert STORY["premise"] in strategist["prompt"][0]["content"]
