@@ -12,10 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from luna_narrates.app import Services, create_app, open_services
+from luna_narrates.app import create_app
 from luna_narrates.config import Settings
 from luna_narrates.db import migrate
 from luna_narrates.db.embedded import start_embedded_postgres
+from luna_narrates.services import Services, open_services
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from luna_narrates.app import Services, open_services
+from luna_narrates.services import Services, open_services
 from tests.conftest import STORY, make_settings
 from tests.narration.test_sse import parse_sse
 

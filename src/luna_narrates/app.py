@@ -2,72 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-import procrastinate
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from luna_narrates.config import Settings
-from luna_narrates.db import migrate
-from luna_narrates.db.engine import Database, resolve_database_url
 from luna_narrates.errors import LunaError
-from luna_narrates.jobs.queue import WorkerContext, build_app
-from luna_narrates.llm.embeddings import Embedder
-from luna_narrates.llm.registry import ModelRegistry
-from luna_narrates.narration.pipeline import Narrator
+from luna_narrates.services import open_services
 
 log = logging.getLogger("luna_narrates")
-
-
-@dataclass
-class Services:
-    """What the routes need, built once at start-up and passed in through dependencies."""
-
-    settings: Settings
-    db: Database
-    registry: ModelRegistry
-    jobs: procrastinate.App
-    narrator: Narrator
-    embedder: Embedder
-
-
-@asynccontextmanager
-async def open_services(settings: Settings, *, run_worker: bool) -> AsyncIterator[Services]:
-    url = await asyncio.to_thread(resolve_database_url, settings)
-    await asyncio.to_thread(migrate.upgrade, url)
-    db = Database.connect(url)
-    registry = ModelRegistry(settings)
-    jobs = build_app(url)
-    embedder = Embedder()
-    services = Services(settings, db, registry, jobs, Narrator(db, registry, settings, jobs), embedder)
-    worker: asyncio.Task[None] | None = None
-    async with jobs.open_async():
-        if run_worker:
-            worker = asyncio.create_task(run_job_worker(services), name="luna-worker")
-        try:
-            yield services
-        finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
-            await db.dispose()
-
-
-async def run_job_worker(services: Services, *, wait: bool = True) -> None:
-    await services.jobs.run_worker_async(
-        install_signal_handlers=False,
-        wait=wait,
-        additional_context={"luna": WorkerContext(services.db, services.embedder)},
-    )
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
@@ -104,7 +52,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = [
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in error.errors()
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
+            for e in error.errors()
         ]
         return JSONResponse(
             {"error": "invalid_input", "message": "; ".join(problems), "problems": problems},
@@ -122,6 +71,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(
-            {"error": "internal_error", "message": "An unexpected error occurred; see the server log."},
+            {
+                "error": "internal_error",
+                "message": "An unexpected error occurred; see the server log.",
+            },
             status_code=500,
         )

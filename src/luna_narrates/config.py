@@ -26,7 +26,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(
         default=None,
-        description="postgresql://… of an external PostgreSQL ≥ 16 with pgvector; unset = embedded.",
+        description="postgresql://… of a PostgreSQL ≥ 16 with pgvector; unset = embedded.",
     )
     luna_data_dir: Path = Field(default_factory=default_data_dir)
     luna_host: str = "127.0.0.1"

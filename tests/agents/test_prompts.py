@@ -54,7 +54,11 @@ def inputs(turn: int) -> dict[str, object]:
     }
 
 
-PROMPTS = {"preprocessor": preprocessor.prompts, "strategist": strategist.prompts, "writer": writer.prompts}
+PROMPTS = {
+    "preprocessor": preprocessor.prompts,
+    "strategist": strategist.prompts,
+    "writer": writer.prompts,
+}
 
 
 @pytest.mark.parametrize("agent", sorted(PROMPTS))

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, text
 
-from luna_narrates.app import Services, run_job_worker
 from luna_narrates.db.tables import TurnEmbedding
 from luna_narrates.memory.tasks import embed_turn
+from luna_narrates.services import Services, run_job_worker
 
 
 async def jobs(services: Services) -> list[dict[str, Any]]:

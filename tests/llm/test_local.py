@@ -28,9 +28,17 @@ def test_the_model_ships_inside_an_installed_package() -> None:
 
 
 async def test_structured_output_is_always_schema_valid(engine: LocalEngine) -> None:
-    agent = Agent(LlamaCppModel(engine, "strategist"), output_type=ResponseTemplate, system_prompt=SYSTEM)
-    for action in ("I climb the tower.", "I bribe the guard with a ruby.", "I jump into the canal."):
-        result = await agent.run(f"Player: {action} Plan as JSON.", model_settings={"max_tokens": 700})
+    agent = Agent(
+        LlamaCppModel(engine, "strategist"), output_type=ResponseTemplate, system_prompt=SYSTEM
+    )
+    for action in (
+        "I climb the tower.",
+        "I bribe the guard with a ruby.",
+        "I jump into the canal.",
+    ):
+        result = await agent.run(
+            f"Player: {action} Plan as JSON.", model_settings={"max_tokens": 700}
+        )
         assert isinstance(result.output, ResponseTemplate)
         assert 1 <= len(result.output.beats) <= 5
         usage = result.usage
@@ -38,7 +46,9 @@ async def test_structured_output_is_always_schema_valid(engine: LocalEngine) -> 
 
 
 async def test_same_prefix_is_read_from_the_kv_cache(engine: LocalEngine) -> None:
-    agent = Agent(LlamaCppModel(engine, "cache-probe"), system_prompt=SYSTEM + " " + "Be vivid. " * 40)
+    agent = Agent(
+        LlamaCppModel(engine, "cache-probe"), system_prompt=SYSTEM + " " + "Be vivid. " * 40
+    )
     first = await agent.run("Describe the first gate.", model_settings={"max_tokens": 8})
     second = await agent.run("Describe the second gate.", model_settings={"max_tokens": 8})
     assert first.usage.cache_read_tokens == 0

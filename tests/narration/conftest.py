@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from luna_narrates.app import Services
 from luna_narrates.config import Settings
+from luna_narrates.services import Services
 from tests.conftest import make_settings
 from tests.scripted import FN_MODELS, Room
 
@@ -27,4 +27,3 @@ def settings(database_url: str, data_dir: Path) -> Settings:
 async def services(services: Services, room: Room) -> AsyncIterator[Services]:
     room.install(services.registry)
     yield services
-

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, text
 
-from luna_narrates.app import Services
 from luna_narrates.db.tables import AgentRun, CostLog, Turn
+from luna_narrates.services import Services
 from tests.scripted import BRIEFING, PASSAGE, PLAN, Room
 
 
@@ -90,7 +90,7 @@ async def test_second_turn_sees_the_first_and_keeps_the_stable_prefix(
     await play(client, story["id"], "I slip in through the water gate.")
     second = await play(client, story["id"], "I hide behind a pillar.")
     assert second.json()["turn_number"] == 2
-    first_pre, second_pre = room.calls["preprocessor"]
+    _, second_pre = room.calls["preprocessor"]
     assert "Turn 1. Player: I slip in through the water gate." in second_pre.user
     assert "cold water bites" in second_pre.user
     assert "cold water bites" in room.calls["writer"][1].user

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from luna_narrates.app import Services, create_app
+from luna_narrates.app import create_app
 from luna_narrates.db.tables import Turn
+from luna_narrates.services import Services
 from tests.live import serve
 from tests.scripted import PASSAGE, Room
 
@@ -51,7 +52,9 @@ async def test_events_arrive_in_order(client: httpx.AsyncClient, story: dict[str
     done = events[-1][1]["turn"]
     assert done["turn_number"] == 1
     strategist_output = next(
-        data["output"] for kind, data in events if kind == "agent_complete" and data["agent"] == "strategist"
+        data["output"]
+        for kind, data in events
+        if kind == "agent_complete" and data["agent"] == "strategist"
     )
     assert strategist_output == done["plan"]
     stored = (await client.get(f"/stories/{story['id']}/turns/1")).json()

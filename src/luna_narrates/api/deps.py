@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from luna_narrates.app import Services
 from luna_narrates.narration.pipeline import Narrator
+from luna_narrates.services import Services
 
 
 def get_services(request: Request) -> Services:

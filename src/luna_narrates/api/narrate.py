@@ -50,4 +50,7 @@ async def _sse(narrator: Narrator, prepared: PreparedTurn) -> AsyncIterator[dict
         async for event in narrator.events(prepared):
             yield {"event": event.type, "data": json.dumps(event.data)}
     except LunaError as error:
-        yield {"event": "error", "data": json.dumps({"status": error.status_code, **error.to_dict()})}
+        yield {
+            "event": "error",
+            "data": json.dumps({"status": error.status_code, **error.to_dict()}),
+        }

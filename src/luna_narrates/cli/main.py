@@ -10,7 +10,10 @@ from rich.console import Console
 
 from luna_narrates.config import AGENTS, Settings
 
-app = typer.Typer(help="LUNA-Narrates: a writers' room of AI agents for interactive stories.", no_args_is_help=True)
+app = typer.Typer(
+    help="LUNA-Narrates: a writers' room of AI agents for interactive stories.",
+    no_args_is_help=True,
+)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console()
@@ -44,15 +47,25 @@ def serve(
 
     settings = load_settings(model, luna_host=host, luna_port=port)
     application = create_app(settings, run_worker=worker and settings.luna_run_worker)
-    where = "embedded PostgreSQL in " + str(settings.embedded_database_dir) if settings.uses_embedded_database else "DATABASE_URL"
-    console.print(f"[bold]LUNA-Narrates[/] on [link]http://{settings.luna_host}:{settings.luna_port}[/] (API docs at /docs; database: {where})")
-    uvicorn.run(application, host=settings.luna_host, port=settings.luna_port, log_level=settings.luna_log_level)
+    where = (
+        "embedded PostgreSQL in " + str(settings.embedded_database_dir)
+        if settings.uses_embedded_database
+        else "DATABASE_URL"
+    )
+    url = f"http://{settings.luna_host}:{settings.luna_port}"
+    console.print(f"[bold]LUNA-Narrates[/] on {url} (API docs at {url}/docs; database: {where})")
+    uvicorn.run(
+        application,
+        host=settings.luna_host,
+        port=settings.luna_port,
+        log_level=settings.luna_log_level,
+    )
 
 
 @app.command("worker")
 def worker_command() -> None:
     """Run the background-job worker alone (scale out on other machines)."""
-    from luna_narrates.app import open_services, run_job_worker
+    from luna_narrates.services import open_services, run_job_worker
 
     async def main() -> None:
         async with open_services(load_settings(), run_worker=False) as services:

@@ -24,7 +24,9 @@ FREE = Price(Decimal(0), True)
 UNKNOWN = Price(Decimal(0), False)
 
 
-def price(spec: ModelSpec, input_tokens: int, output_tokens: int, cache_read_tokens: int = 0) -> Price:
+def price(
+    spec: ModelSpec, input_tokens: int, output_tokens: int, cache_read_tokens: int = 0
+) -> Price:
     if spec.provider in FREE_PROVIDERS:
         return FREE
     try:

@@ -23,5 +23,5 @@ def start_embedded_postgres(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     import pgserver
 
-    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
     return str(server.get_uri())

@@ -7,7 +7,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from luna_narrates.config import Settings
 from luna_narrates.db.embedded import start_embedded_postgres
@@ -42,7 +47,9 @@ class Database:
             pool_pre_ping=True,
             connect_args={"options": SEARCH_PATH_OPTION},
         )
-        return cls(url=url, engine=engine, sessions=async_sessionmaker(engine, expire_on_commit=False))
+        return cls(
+            url=url, engine=engine, sessions=async_sessionmaker(engine, expire_on_commit=False)
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -38,7 +38,9 @@ def build_app(libpq_url: str) -> procrastinate.App:
     return app
 
 
-async def enqueue_post_turn(app: procrastinate.App, session: AsyncSession, turn_id: uuid.UUID) -> int:
+async def enqueue_post_turn(
+    app: procrastinate.App, session: AsyncSession, turn_id: uuid.UUID
+) -> int:
     """Defers the post-turn jobs inside the caller's transaction: they exist iff the turn does."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()

@@ -91,7 +91,9 @@ class Call:
                 provider=self.spec.provider,
                 model=self.spec.name,
             )
-        reason = error.message if isinstance(error, LunaError) else f"{type(error).__name__}: {error}"
+        reason = (
+            error.message if isinstance(error, LunaError) else f"{type(error).__name__}: {error}"
+        )
         return ProviderError(
             f"{where} failed: {reason}",
             agent=self.agent,
@@ -162,6 +164,12 @@ class AgentModel:
         self, agent: str, system: str, user: str, max_tokens: int, min_tokens: int = 0
     ) -> Call:
         return Call(
-            agent, self.spec, self.model, system, user, max_tokens, self.timeout,
+            agent,
+            self.spec,
+            self.model,
+            system,
+            user,
+            max_tokens,
+            self.timeout,
             min_tokens=min_tokens,
         )

@@ -54,7 +54,9 @@ def gguf_path(name: str) -> Path:
 
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigurationError(f"The package providing local:{name} ({package}) is not installed.")
+        raise ConfigurationError(
+            f"The package providing local:{name} ({package}) is not installed."
+        )
     path = Path(next(iter(spec.submodule_search_locations))) / filename
     if not path.is_file():
         raise ConfigurationError(f"{path} is missing from the installed package {package}.")
@@ -120,7 +122,9 @@ class LocalEngine:
 
     def tokenize(self, text: str) -> list[int]:
         with self._lock:
-            return list(self._llama("tokenizer").tokenize(text.encode(), add_bos=False, special=False))
+            return list(
+                self._llama("tokenizer").tokenize(text.encode(), add_bos=False, special=False)
+            )
 
     def generate(
         self,
@@ -154,7 +158,7 @@ class LocalEngine:
             )
             grammar = None
             if json_schema is not None:
-                from llama_cpp import LlamaGrammar
+                from llama_cpp import LlamaGrammar  # type: ignore[attr-defined]
 
                 grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
             chunks = llama.create_completion(
@@ -163,7 +167,7 @@ class LocalEngine:
                 temperature=temperature,
                 stop=stop,
                 grammar=grammar,
-                logits_processor=_hold_end(llama, len(tokens), min_tokens) if min_tokens else None,
+                logits_processor=_min_tokens(llama, min_tokens),
                 stream=True,
             )
             for chunk in chunks:
@@ -179,18 +183,12 @@ class LocalEngine:
             yield "", stats
 
 
-def _hold_end(llama: Any, prompt_length: int, min_tokens: int) -> Any:
-    import numpy as np
-    from llama_cpp import LogitsProcessorList
+def _min_tokens(llama: Any, min_tokens: int) -> Any:
+    if not min_tokens:
+        return None
+    from llama_cpp import LogitsProcessorList, MinTokensLogitsProcessor
 
-    ends = [llama.token_eos(), *llama.tokenize(b"<|im_end|>", add_bos=False, special=True)]
-
-    def processor(input_ids: Any, scores: Any) -> Any:
-        if len(input_ids) - prompt_length < min_tokens:
-            scores[ends] = -np.inf
-        return scores
-
-    return LogitsProcessorList([processor])
+    return LogitsProcessorList([MinTokensLogitsProcessor(min_tokens, llama.token_eos())])
 
 
 def _common_prefix(cached: Any, tokens: list[int]) -> int:
@@ -292,7 +290,9 @@ class LlamaCppModel(FunctionModel):
             self._respond,
             stream_function=self._unused_stream,
             model_name=engine.name,
-            profile=ModelProfile(supports_json_schema_output=True, supports_json_object_output=True),
+            profile=ModelProfile(
+                supports_json_schema_output=True, supports_json_object_output=True
+            ),
         )
         self._system = "local"
 
@@ -310,10 +310,11 @@ class LlamaCppModel(FunctionModel):
         chat = chat_messages(messages, info.instructions)
         pieces: list[str] = []
         stats = CallStats()
-        async for text, stats in stream_in_thread(
+        async for text, call in stream_in_thread(
             self.engine, self.slot, chat, json_schema=schema, **self._options(info.model_settings)
         ):
             pieces.append(text)
+            stats = call
         text = "".join(pieces)
         part: TextPart | ToolCallPart = (
             ToolCallPart(tool_name, text) if tool_name else TextPart(content=text)
@@ -355,7 +356,9 @@ class LlamaCppModel(FunctionModel):
                     yield {0: DeltaToolCall(name=name, json_args=text)}
                     name = None
 
-        stream = _utils.PeekableAsyncStream(pieces())
+        stream: _utils.PeekableAsyncStream[Any, AsyncIterator[Any]] = _utils.PeekableAsyncStream(
+            pieces()
+        )
         try:
             yield _LocalStreamedResponse(
                 model_request_parameters=model_request_parameters,

@@ -77,7 +77,9 @@ class ModelRegistry:
     def local_engine(self, name: str) -> LocalEngine:
         if name not in self._engines:
             self._engines[name] = LocalEngine(
-                name, n_ctx=self.settings.local_context_tokens, n_threads=self.settings.local_threads
+                name,
+                n_ctx=self.settings.local_context_tokens,
+                n_threads=self.settings.local_threads,
             )
         return self._engines[name]
 
@@ -100,7 +102,9 @@ def _openai_compatible(registry: ModelRegistry, spec: ModelSpec, agent: str) -> 
             f"{spec} needs OPENAI_COMPATIBLE_BASE_URL (e.g. http://127.0.0.1:8080/v1)."
         )
     key = settings.openai_compatible_api_key
-    return _openai_chat(spec.name, settings.openai_compatible_base_url, key.get_secret_value() if key else None)
+    return _openai_chat(
+        spec.name, settings.openai_compatible_base_url, key.get_secret_value() if key else None
+    )
 
 
 def _lmstudio(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
@@ -121,7 +125,9 @@ def _ollama(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
     from pydantic_ai.models.openai import OpenAIChatModel
     from pydantic_ai.providers.ollama import OllamaProvider
 
-    return OpenAIChatModel(spec.name, provider=OllamaProvider(base_url=registry.settings.ollama_base_url))
+    return OpenAIChatModel(
+        spec.name, provider=OllamaProvider(base_url=registry.settings.ollama_base_url)
+    )
 
 
 def _openai(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:

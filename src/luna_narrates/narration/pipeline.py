@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import procrastinate
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.agents.preprocessor import agent as preprocessor
 from luna_narrates.agents.preprocessor.schemas import PreprocessorInput
@@ -31,15 +31,18 @@ from luna_narrates.costs import service as costs
 from luna_narrates.db.engine import Database
 from luna_narrates.db.tables import AgentRun, CostLog, Turn
 from luna_narrates.errors import LunaError, ProviderError
-from luna_narrates.jobs.queue import enqueue_post_turn
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.llm.tokens import estimate_tokens, token_counter
 from luna_narrates.narration.locks import StoryLocks
 from luna_narrates.narration.schemas import AgentReport, TurnEvent, TurnRequest, TurnResponse
-from luna_narrates.stories import repository, service as stories
+from luna_narrates.stories import repository
+from luna_narrates.stories import service as stories
 
 PLAN_TOKENS_ESTIMATE = 300
+
+# Defers the post-turn jobs on the turn's own session, so they commit with it or not at all.
+PostTurnHook = Callable[[AsyncSession, uuid.UUID], Awaitable[Any]]
 
 
 @dataclass
@@ -77,12 +80,12 @@ class Narrator:
         db: Database,
         registry: ModelRegistry,
         settings: Settings,
-        jobs: procrastinate.App,
+        enqueue_post_turn: PostTurnHook,
     ) -> None:
         self.db = db
         self.registry = registry
         self.settings = settings
-        self.jobs = jobs
+        self.enqueue_post_turn = enqueue_post_turn
         self.locks = StoryLocks(
             db,
             lease=timedelta(seconds=settings.model_timeout_seconds * len(AGENTS) + 60),
@@ -144,7 +147,7 @@ class Narrator:
         queue: asyncio.Queue[TurnEvent | BaseException | None],
     ) -> None:
         async def emit(kind: str, **data: Any) -> None:
-            queue.put_nowait(TurnEvent(type=kind, data=data))  # type: ignore[arg-type]
+            queue.put_nowait(TurnEvent(type=kind, data=data))
 
         try:
             started = time.perf_counter()
@@ -223,7 +226,9 @@ class Narrator:
             )
         return {"estimated_cost_usd": str(total), "price_known": complete, "agents": per_agent}
 
-    async def _run_agents(self, draft: TurnDraft, models: dict[AgentName, AgentModel], emit: Any) -> None:
+    async def _run_agents(
+        self, draft: TurnDraft, models: dict[AgentName, AgentModel], emit: Any
+    ) -> None:
         snapshot = draft.snapshot
 
         async def started(agent: AgentName) -> None:
@@ -232,7 +237,9 @@ class Narrator:
 
         async def completed(record: ModelCall, agent_input: Any) -> None:
             draft.calls.append((record, agent_input.model_dump(mode="json")))
-            await emit("agent_complete", **_report(record).model_dump(mode="json"), output=record.output)
+            await emit(
+                "agent_complete", **_report(record).model_dump(mode="json"), output=record.output
+            )
 
         await started("preprocessor")
         pre_input = PreprocessorInput(
@@ -323,7 +330,7 @@ class Narrator:
                     )
                 )
             await repository.touch_story(session, snapshot.story_id)
-            await enqueue_post_turn(self.jobs, session, turn.id)
+            await self.enqueue_post_turn(session, turn.id)
         return TurnResponse(
             story_id=snapshot.story_id,
             branch_id=snapshot.branch_id,

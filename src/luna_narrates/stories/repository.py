@@ -116,7 +116,9 @@ async def try_take_turn_lease(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def release_turn_lease(session: AsyncSession, story_id: uuid.UUID, lease_id: uuid.UUID) -> None:
+async def release_turn_lease(
+    session: AsyncSession, story_id: uuid.UUID, lease_id: uuid.UUID
+) -> None:
     await session.execute(
         update(Story)
         .where(Story.id == story_id, Story.turn_lease_id == lease_id)

@@ -78,7 +78,10 @@ async def list_turns(
     turns = await repository.list_turns(session, branch.id, limit=limit, offset=offset)
     total = (await repository.turn_counts(session, [branch.id])).get(branch.id, 0)
     return TurnPage(
-        items=[TurnSummary.model_validate(t) for t in turns], total=total, limit=limit, offset=offset
+        items=[TurnSummary.model_validate(t) for t in turns],
+        total=total,
+        limit=limit,
+        offset=offset,
     )
 
 

@@ -20,7 +20,7 @@ Item = Annotated[str, StringConstraints(max_length=200)]
 
 
 class StrategistBriefing(BaseModel):
-    """Bounded everywhere: a small model under a JSON grammar can otherwise loop until max_tokens."""
+    """Bounded everywhere: under a JSON grammar a small model can loop until max_tokens."""
 
     situation: str = Field(
         max_length=600, description="Where the story stands right now, in 1-3 sentences."

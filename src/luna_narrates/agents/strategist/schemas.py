@@ -26,7 +26,7 @@ class NpcReaction(BaseModel):
 
 
 class ResponseTemplate(BaseModel):
-    """Bounded everywhere: a small model under a JSON grammar can otherwise loop until max_tokens."""
+    """Bounded everywhere: under a JSON grammar a small model can loop until max_tokens."""
 
     scene_location: str = Field(max_length=120, description="Where the passage takes place.")
     characters_present: list[Name] = Field(default_factory=list, max_length=6)

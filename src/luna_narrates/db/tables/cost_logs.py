@@ -22,9 +22,7 @@ class CostLog(Base):
     turn_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("turns.id", ondelete="CASCADE"), index=True
     )
-    agent_run_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("agent_runs.id", ondelete="CASCADE")
-    )
+    agent_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent_runs.id", ondelete="CASCADE"))
     agent: Mapped[str] = mapped_column(String(40))
     provider: Mapped[str] = mapped_column(String(60))
     model: Mapped[str] = mapped_column(String(200))

@@ -21,8 +21,6 @@ class Story(Base):
     premise: Mapped[str] = mapped_column(Text)
     protagonist: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     turn_lease_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     turn_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

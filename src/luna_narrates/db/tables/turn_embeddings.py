@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from luna_narrates.db.tables.base import Base, created_at
-from pgvector.sqlalchemy import Vector
 
 EMBEDDING_DIMENSIONS = 384
 

@@ -35,8 +35,12 @@ def upgrade() -> None:
         sa.Column("setting", sa.Text(), nullable=True),
         sa.Column("premise", sa.Text(), nullable=False),
         sa.Column("protagonist", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("turn_lease_id", sa.Uuid(), nullable=True),
         sa.Column("turn_lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_stories"),
@@ -52,9 +56,21 @@ def upgrade() -> None:
         sa.Column("fork_turn_number", sa.Integer(), nullable=True),
         sa.Column("is_main", sa.Boolean(), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.ForeignKeyConstraint(["story_id"], [f"{SCHEMA}.stories.id"], name="fk_branches_story_id_stories", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["parent_branch_id"], [f"{SCHEMA}.branches.id"], name="fk_branches_parent_branch_id_branches", ondelete="RESTRICT"),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["story_id"],
+            [f"{SCHEMA}.stories.id"],
+            name="fk_branches_story_id_stories",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_branch_id"],
+            [f"{SCHEMA}.branches.id"],
+            name="fk_branches_parent_branch_id_branches",
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_branches"),
         schema=SCHEMA,
     )
@@ -79,9 +95,21 @@ def upgrade() -> None:
         sa.Column("plan", postgresql.JSONB(), nullable=False),
         sa.Column("total_cost_usd", sa.Numeric(14, 8), nullable=False),
         sa.Column("total_execution_time_seconds", sa.Float(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.ForeignKeyConstraint(["story_id"], [f"{SCHEMA}.stories.id"], name="fk_turns_story_id_stories", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["branch_id"], [f"{SCHEMA}.branches.id"], name="fk_turns_branch_id_branches", ondelete="CASCADE"),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["story_id"],
+            [f"{SCHEMA}.stories.id"],
+            name="fk_turns_story_id_stories",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["branch_id"],
+            [f"{SCHEMA}.branches.id"],
+            name="fk_turns_branch_id_branches",
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_turns"),
         sa.UniqueConstraint("branch_id", "turn_number", name="uq_turns_branch_id_turn_number"),
         schema=SCHEMA,
@@ -104,8 +132,15 @@ def upgrade() -> None:
         sa.Column("cache_read_tokens", sa.Integer(), nullable=False),
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.Column("cost_usd", sa.Numeric(14, 8), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.ForeignKeyConstraint(["turn_id"], [f"{SCHEMA}.turns.id"], name="fk_agent_runs_turn_id_turns", ondelete="CASCADE"),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["turn_id"],
+            [f"{SCHEMA}.turns.id"],
+            name="fk_agent_runs_turn_id_turns",
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_agent_runs"),
         schema=SCHEMA,
     )
@@ -124,10 +159,27 @@ def upgrade() -> None:
         sa.Column("cache_read_tokens", sa.Integer(), nullable=False),
         sa.Column("cost_usd", sa.Numeric(14, 8), nullable=False),
         sa.Column("price_known", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.ForeignKeyConstraint(["story_id"], [f"{SCHEMA}.stories.id"], name="fk_cost_logs_story_id_stories", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["turn_id"], [f"{SCHEMA}.turns.id"], name="fk_cost_logs_turn_id_turns", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["agent_run_id"], [f"{SCHEMA}.agent_runs.id"], name="fk_cost_logs_agent_run_id_agent_runs", ondelete="CASCADE"),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["story_id"],
+            [f"{SCHEMA}.stories.id"],
+            name="fk_cost_logs_story_id_stories",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["turn_id"],
+            [f"{SCHEMA}.turns.id"],
+            name="fk_cost_logs_turn_id_turns",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["agent_run_id"],
+            [f"{SCHEMA}.agent_runs.id"],
+            name="fk_cost_logs_agent_run_id_agent_runs",
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_cost_logs"),
         schema=SCHEMA,
     )
@@ -138,8 +190,15 @@ def upgrade() -> None:
         sa.Column("turn_id", sa.Uuid(), nullable=False),
         sa.Column("embedder", sa.String(200), nullable=False),
         sa.Column("embedding", Vector(384), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.ForeignKeyConstraint(["turn_id"], [f"{SCHEMA}.turns.id"], name="fk_turn_embeddings_turn_id_turns", ondelete="CASCADE"),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["turn_id"],
+            [f"{SCHEMA}.turns.id"],
+            name="fk_turn_embeddings_turn_id_turns",
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("turn_id", name="pk_turn_embeddings"),
         schema=SCHEMA,
     )

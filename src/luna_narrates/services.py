@@ -1,0 +1,64 @@
+"""The composition root: builds what the entry points need, once, and tears it down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import procrastinate
+
+from luna_narrates.config import Settings
+from luna_narrates.db import migrate
+from luna_narrates.db.engine import Database, resolve_database_url
+from luna_narrates.jobs.queue import WorkerContext, build_app, enqueue_post_turn
+from luna_narrates.llm.embeddings import Embedder
+from luna_narrates.llm.registry import ModelRegistry
+from luna_narrates.narration.pipeline import Narrator
+
+
+@dataclass
+class Services:
+    """What the routes need, built once at start-up and passed in through dependencies."""
+
+    settings: Settings
+    db: Database
+    registry: ModelRegistry
+    jobs: procrastinate.App
+    narrator: Narrator
+    embedder: Embedder
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, *, run_worker: bool) -> AsyncIterator[Services]:
+    url = await asyncio.to_thread(resolve_database_url, settings)
+    await asyncio.to_thread(migrate.upgrade, url)
+    db = Database.connect(url)
+    registry = ModelRegistry(settings)
+    jobs = build_app(url)
+    embedder = Embedder()
+    narrator = Narrator(db, registry, settings, functools.partial(enqueue_post_turn, jobs))
+    services = Services(settings, db, registry, jobs, narrator, embedder)
+    worker: asyncio.Task[None] | None = None
+    async with jobs.open_async():
+        if run_worker:
+            worker = asyncio.create_task(run_job_worker(services), name="luna-worker")
+        try:
+            yield services
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await db.dispose()
+
+
+async def run_job_worker(services: Services, *, wait: bool = True) -> None:
+    await services.jobs.run_worker_async(
+        install_signal_handlers=False,
+        wait=wait,
+        additional_context={"luna": WorkerContext(services.db, services.embedder)},
+    )
