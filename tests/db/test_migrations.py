@@ -51,7 +51,9 @@ def test_pgvector_and_job_queue_live_in_the_database(database_url: str) -> None:
             text("SELECT extversion FROM pg_extension WHERE extname='vector'")
         )
         jobs = connection.scalar(text("SELECT to_regclass('luna.procrastinate_jobs') IS NOT NULL"))
-        distance = connection.scalar(text("SELECT '[1,0]'::luna.vector <=> '[0,1]'::luna.vector"))
+        distance = connection.scalar(
+            text("SELECT '[1,0]'::luna.vector OPERATOR(luna.<=>) '[0,1]'::luna.vector")
+        )
     engine.dispose()
     assert version
     assert jobs is True
