@@ -68,3 +68,77 @@ async def test_streaming_yields_text_as_it_is_sampled_and_honours_min_tokens(
         usage = stream.usage
     assert len(deltas) > 10
     assert 60 <= usage.output_tokens <= 80
+
+
+def test_largest_allowed_prompts_fit_the_default_context(engine: LocalEngine) -> None:
+    """Every agent's prompt, at the largest story and action the API accepts, plus its
+    longest possible answer, fits the embedded model's 4,096-token context."""
+    from luna_narrates.agents.preprocessor import agent as preprocessor
+    from luna_narrates.agents.preprocessor.schemas import PreprocessorInput, StrategistBriefing
+    from luna_narrates.agents.schemas import PastTurn, StoryFrame
+    from luna_narrates.agents.strategist import agent as strategist
+    from luna_narrates.agents.strategist.schemas import StrategistInput
+    from luna_narrates.agents.writer import agent as writer
+    from luna_narrates.agents.writer.schemas import WriterInput
+    from luna_narrates.config import Settings
+    from luna_narrates.narration.schemas import TurnRequest
+    from luna_narrates.stories.schemas import StoryCreate
+    from tests.scripted import PLAN
+
+    def longest(model: type, name: str) -> str:
+        limit = next(
+            m.max_length for m in model.model_fields[name].metadata if hasattr(m, "max_length")
+        )
+        return ("Ab" + "cd " * limit)[:limit]
+
+    frame = StoryFrame(
+        **{
+            f: longest(StoryCreate, f)
+            for f in ("title", "genre", "setting", "premise", "protagonist")
+        }
+    )
+    action = longest(TurnRequest, "user_action")
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    turns = [
+        PastTurn(turn_number=n, user_action=action, narrative_text="word " * 900)
+        for n in range(defaults.recent_turns_window)
+    ]
+    widest = StrategistBriefing(
+        situation="x " * 300,
+        player_intent="y " * 150,
+        relevant_facts=["f " * 100] * 8,
+        characters=["c " * 100] * 6,
+        open_threads=["t " * 100] * 5,
+    )
+    # The Strategist only ever sees a briefing cut to the budget.
+    briefing = preprocessor.fit_to_budget(
+        widest, defaults.briefing_token_budget, lambda text: len(engine.tokenize(text))
+    )
+    pre = PreprocessorInput(
+        story=frame,
+        recent_turns=turns,
+        user_action=action,
+        token_budget=defaults.briefing_token_budget,
+    )
+    cases = {
+        "preprocessor": (preprocessor.prompts(pre), int(pre.token_budget * 1.5) + 32),
+        "strategist": (
+            strategist.prompts(StrategistInput(story=frame, briefing=briefing, user_action=action)),
+            strategist.MAX_PLAN_TOKENS,
+        ),
+        "writer": (
+            writer.prompts(
+                WriterInput(
+                    story=frame,
+                    previous_turn=turns[-1],
+                    user_action=action,
+                    plan=PLAN,
+                    target_tokens=defaults.writer_target_tokens,  # type: ignore[arg-type]
+                )
+            ),
+            int(defaults.writer_target_tokens * 1.15),
+        ),
+    }
+    for agent, ((system, user), answer) in cases.items():
+        total = len(engine.tokenize(system)) + len(engine.tokenize(user)) + 16 + answer
+        assert total <= defaults.local_context_tokens, f"{agent} needs {total} tokens"

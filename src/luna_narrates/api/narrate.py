@@ -31,7 +31,7 @@ async def narrate_turn(request: TurnRequest, narrator: NarratorDep) -> TurnRespo
 )
 async def generate_turn(
     story_id: uuid.UUID,
-    action: Annotated[str, Query(min_length=1, max_length=4_000)],
+    action: Annotated[str, Query(min_length=1, max_length=1_000)],
     narrator: NarratorDep,
     writer_model_override: Annotated[str | None, Query(max_length=200)] = None,
 ) -> EventSourceResponse:

@@ -17,7 +17,7 @@ class TurnRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     story_id: uuid.UUID
-    user_action: str = Field(min_length=1, max_length=4_000)
+    user_action: str = Field(min_length=1, max_length=1_000)
     writer_model_override: str | None = Field(
         default=None, max_length=200, description="A 'provider:model' for this turn's Writer."
     )

@@ -19,11 +19,12 @@ def _not_blank(value: str | None) -> str | None:
 class StoryCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Limits keep the story frame, which opens every agent's prompt, within a 4k-token context.
     title: str = Field(min_length=1, max_length=200)
     genre: str | None = Field(default=None, max_length=100)
-    setting: str | None = Field(default=None, max_length=4_000)
-    premise: str = Field(min_length=1, max_length=8_000)
-    protagonist: str | None = Field(default=None, max_length=4_000)
+    setting: str | None = Field(default=None, max_length=1_000)
+    premise: str = Field(min_length=1, max_length=2_000)
+    protagonist: str | None = Field(default=None, max_length=1_000)
 
     _strip = field_validator("title", "genre", "setting", "premise", "protagonist")(_not_blank)
 
