@@ -3,7 +3,6 @@ through an async HTTP client; tables emptied after each test."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,8 +16,6 @@ from luna_narrates.config import Settings
 from luna_narrates.db import migrate
 from luna_narrates.db.embedded import start_embedded_postgres
 from luna_narrates.services import Services, open_services
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")

@@ -80,3 +80,9 @@ class Settings(BaseSettings):
 def environment_variable(name: str) -> str | None:
     """The only sanctioned read of the raw environment outside Settings (used by the CLI)."""
     return os.environ.get(name)
+
+
+def forbid_model_downloads() -> None:
+    """Models ship inside installed packages: never reach a model hub, never send telemetry."""
+    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+        os.environ.setdefault(variable, "1")

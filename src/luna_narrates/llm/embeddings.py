@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from luna_narrates.config import forbid_model_downloads
 from luna_narrates.errors import ConfigurationError
 
 EMBEDDER_NAME = "all-MiniLM-L6-v2"
@@ -36,6 +37,7 @@ class Embedder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
+                forbid_model_downloads()
                 from sentence_transformers import SentenceTransformer
 
                 self._model = SentenceTransformer(
