@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,7 @@ class Room:
     writer_delay: float = 0.0
     calls: dict[str, list[Seen]] = field(default_factory=dict)
     writer_spans: list[tuple[float, float]] = field(default_factory=list)
+    during_writer: Callable[[], Awaitable[None]] | None = None
 
     def structured(self, agent: str, args: Callable[[], dict[str, Any]]) -> FunctionModel:
         def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
@@ -80,6 +81,8 @@ class Room:
         async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
             self.calls.setdefault("writer", []).append(seen(messages))
             started = time.monotonic()
+            if self.during_writer is not None:
+                await self.during_writer()
             for piece in self.passage:
                 if self.writer_delay:
                     await asyncio.sleep(self.writer_delay)

@@ -209,3 +209,32 @@ async def test_turns_of_different_stories_run_concurrently(
     assert all(r.status_code == 200 for r in responses)
     (start_a, end_a), (start_b, end_b) = room.writer_spans
     assert max(start_a, start_b) < min(end_a, end_b), "the two writers did not overlap"
+
+
+async def test_a_turn_saved_meanwhile_by_another_process_is_a_409_not_a_duplicate(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    """If a lease ever expires under a slow turn, the unique turn number still holds."""
+
+    async def another_process_commits_turn_1() -> None:
+        async with services.db.transaction() as session:
+            branch_id = uuid.UUID(story["active_branch"]["id"])
+            session.add(
+                Turn(
+                    story_id=uuid.UUID(story["id"]),
+                    branch_id=branch_id,
+                    turn_number=1,
+                    user_action="Elsewhere",
+                    narrative_text="Written elsewhere.",
+                    briefing={},
+                    plan={},
+                    total_cost_usd=0,
+                    total_execution_time_seconds=0,
+                )
+            )
+
+    room.during_writer = another_process_commits_turn_1
+    response = await play(client, story["id"], "I go.")
+    assert response.status_code == 409
+    assert "nothing was saved" in response.json()["message"]
+    assert await counts(services) == {"turns": 1, "agent_runs": 0, "cost_logs": 0, "jobs": 0}

@@ -17,6 +17,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.agents.preprocessor import agent as preprocessor
@@ -30,7 +31,7 @@ from luna_narrates.config import AGENTS, AgentName, Settings
 from luna_narrates.costs import service as costs
 from luna_narrates.db.engine import Database
 from luna_narrates.db.tables import AgentRun, CostLog, Turn
-from luna_narrates.errors import LunaError, ProviderError
+from luna_narrates.errors import Conflict, LunaError, ProviderError
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.llm.tokens import estimate_tokens, token_counter
@@ -279,58 +280,35 @@ class Narrator:
         snapshot = draft.snapshot
         reports = [_report(record) for record, _ in draft.calls]
         total = sum((r.cost_usd for r in reports), Decimal(0))
-        async with self.db.transaction() as session:
-            turn = Turn(
-                story_id=snapshot.story_id,
-                branch_id=snapshot.branch_id,
-                turn_number=snapshot.next_turn_number,
-                user_action=draft.user_action,
-                narrative_text=draft.narrative_text,
-                briefing=draft.briefing,
-                plan=draft.plan,
-                total_cost_usd=total,
-                total_execution_time_seconds=seconds,
-            )
-            session.add(turn)
-            await session.flush()
-            for position, ((record, agent_input), report) in enumerate(
-                zip(draft.calls, reports, strict=True)
-            ):
-                run = AgentRun(
-                    turn_id=turn.id,
-                    position=position,
-                    agent=record.agent,
-                    provider=record.spec.provider,
-                    model=record.spec.name,
-                    prompt=record.prompt,
-                    prompt_hash=record.prompt_hash,
-                    input=agent_input,
-                    output=record.output,
-                    input_tokens=record.input_tokens,
-                    output_tokens=record.output_tokens,
-                    cache_read_tokens=record.cache_read_tokens,
-                    seconds=record.seconds,
-                    cost_usd=report.cost_usd if report.price_known else None,
+        turn_id = uuid.uuid4()
+        turn = Turn(
+            id=turn_id,
+            story_id=snapshot.story_id,
+            branch_id=snapshot.branch_id,
+            turn_number=snapshot.next_turn_number,
+            user_action=draft.user_action,
+            narrative_text=draft.narrative_text,
+            briefing=draft.briefing,
+            plan=draft.plan,
+            total_cost_usd=total,
+            total_execution_time_seconds=seconds,
+            agent_runs=[
+                _agent_run(position, record, agent_input, report, snapshot.story_id, turn_id)
+                for position, ((record, agent_input), report) in enumerate(
+                    zip(draft.calls, reports, strict=True)
                 )
-                session.add(run)
-                await session.flush()
-                session.add(
-                    CostLog(
-                        story_id=snapshot.story_id,
-                        turn_id=turn.id,
-                        agent_run_id=run.id,
-                        agent=record.agent,
-                        provider=record.spec.provider,
-                        model=record.spec.name,
-                        input_tokens=record.input_tokens,
-                        output_tokens=record.output_tokens,
-                        cache_read_tokens=record.cache_read_tokens,
-                        cost_usd=report.cost_usd,
-                        price_known=report.price_known,
-                    )
-                )
-            await repository.touch_story(session, snapshot.story_id)
-            await self.enqueue_post_turn(session, turn.id)
+            ],
+        )
+        try:
+            async with self.db.transaction() as session:
+                await repository.add_turn(session, turn)
+                await self.enqueue_post_turn(session, turn.id)
+        except IntegrityError as error:
+            raise Conflict(
+                f"Turn {turn.turn_number} of this story was saved by another request while "
+                "this one was being generated; nothing was saved. Try the action again.",
+                story_id=str(snapshot.story_id),
+            ) from error
         return TurnResponse(
             story_id=snapshot.story_id,
             branch_id=snapshot.branch_id,
@@ -345,6 +323,43 @@ class Narrator:
             briefing=draft.briefing,
             plan=draft.plan,
         )
+
+
+def _agent_run(
+    position: int,
+    record: ModelCall,
+    agent_input: dict[str, Any],
+    report: AgentReport,
+    story_id: uuid.UUID,
+    turn_id: uuid.UUID,
+) -> AgentRun:
+    """The agent's row, with its cost-ledger row attached."""
+    usage = {
+        "agent": record.agent,
+        "provider": record.spec.provider,
+        "model": record.spec.name,
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "cache_read_tokens": record.cache_read_tokens,
+    }
+    cost = CostLog(
+        story_id=story_id,
+        turn_id=turn_id,
+        cost_usd=report.cost_usd,
+        price_known=report.price_known,
+        **usage,
+    )
+    return AgentRun(
+        position=position,
+        prompt=record.prompt,
+        prompt_hash=record.prompt_hash,
+        input=agent_input,
+        output=record.output,
+        seconds=record.seconds,
+        cost_usd=report.cost_usd if report.price_known else None,
+        cost_log=cost,
+        **usage,
+    )
 
 
 def _report(record: ModelCall) -> AgentReport:

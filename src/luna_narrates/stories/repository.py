@@ -21,6 +21,13 @@ async def add_story(session: AsyncSession, story: Story, main: Branch) -> None:
     await session.flush()
 
 
+async def add_turn(session: AsyncSession, turn: Turn) -> None:
+    """Inserts the turn with its agent runs and cost rows, and marks the story as played."""
+    session.add(turn)
+    await session.flush()
+    await touch_story(session, turn.story_id)
+
+
 async def get_story(session: AsyncSession, story_id: uuid.UUID) -> Story | None:
     return await session.get(Story, story_id)
 

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from luna_narrates.db.tables.base import Base, created_at, uuid_pk
+from luna_narrates.db.tables.cost_logs import CostLog
 
 
 class AgentRun(Base):
@@ -35,3 +36,7 @@ class AgentRun(Base):
     seconds: Mapped[float]
     cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(14, 8))
     created_at: Mapped[datetime] = created_at()
+
+    cost_log: Mapped[CostLog | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, single_parent=True
+    )
