@@ -238,3 +238,15 @@ async def test_a_turn_saved_meanwhile_by_another_process_is_a_409_not_a_duplicat
     assert response.status_code == 409
     assert "nothing was saved" in response.json()["message"]
     assert await counts(services) == {"turns": 1, "agent_runs": 0, "cost_logs": 0, "jobs": 0}
+
+
+async def test_story_deleted_while_its_turn_is_written_is_a_404(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    async def delete_the_story() -> None:
+        assert (await client.delete(f"/stories/{story['id']}")).status_code == 204
+
+    room.during_writer = delete_the_story
+    response = await play(client, story["id"], "I go.")
+    assert response.status_code == 404
+    assert await counts(services) == {"turns": 0, "agent_runs": 0, "cost_logs": 0, "jobs": 0}

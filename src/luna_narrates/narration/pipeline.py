@@ -39,8 +39,10 @@ from luna_narrates.narration.locks import StoryLocks
 from luna_narrates.narration.schemas import AgentReport, TurnEvent, TurnRequest, TurnResponse
 from luna_narrates.stories import repository
 from luna_narrates.stories import service as stories
+from luna_narrates.stories.errors import StoryNotFound
 
 PLAN_TOKENS_ESTIMATE = 300
+FOREIGN_KEY_VIOLATION = "23503"  # the story was deleted while its turn was generated
 
 # Defers the post-turn jobs on the turn's own session, so they commit with it or not at all.
 PostTurnHook = Callable[[AsyncSession, uuid.UUID], Awaitable[Any]]
@@ -304,6 +306,8 @@ class Narrator:
                 await repository.add_turn(session, turn)
                 await self.enqueue_post_turn(session, turn.id)
         except IntegrityError as error:
+            if getattr(error.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
+                raise StoryNotFound(snapshot.story_id) from error
             raise Conflict(
                 f"Turn {turn.turn_number} of this story was saved by another request while "
                 "this one was being generated; nothing was saved. Try the action again.",
