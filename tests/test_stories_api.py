@@ -67,3 +67,18 @@ async def test_turns_of_new_story_are_empty(
     missing = await client.get(f"/stories/{story['id']}/turns/1")
     assert missing.status_code == 404
     assert (await client.get(f"/stories/{uuid.uuid4()}/turns")).status_code == 404
+
+
+async def test_root_health_and_openapi(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/")).json()["docs"] == "/docs"
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for path in (
+        "/stories",
+        "/stories/{story_id}",
+        "/stories/{story_id}/turns",
+        "/stories/{story_id}/turns/{turn_number}",
+        "/narrate/turn",
+        "/narrates/stories/{story_id}/generate",
+    ):
+        assert path in paths

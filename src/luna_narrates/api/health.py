@@ -1,4 +1,4 @@
-"""Liveness and readiness."""
+"""The root, liveness and readiness."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from sqlalchemy import text
 from luna_narrates.api.deps import SessionDep
 
 router = APIRouter(tags=["health"])
+
+
+@router.get("/", include_in_schema=False)
+async def root() -> dict[str, str]:
+    """Until the web UI exists, the root points people at the API documentation."""
+    return {"name": "LUNA-Narrates", "docs": "/docs", "openapi": "/openapi.json"}
 
 
 @router.get("/health")
