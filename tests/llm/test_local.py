@@ -142,3 +142,26 @@ def test_largest_allowed_prompts_fit_the_default_context(engine: LocalEngine) ->
     for agent, ((system, user), answer) in cases.items():
         total = len(engine.tokenize(system)) + len(engine.tokenize(user)) + 16 + answer
         assert total <= defaults.local_context_tokens, f"{agent} needs {total} tokens"
+
+
+def test_counting_tokens_never_waits_for_a_running_generation(engine: LocalEngine) -> None:
+    """Briefings are measured on the event loop; a writer generating on another thread must
+    not stall it."""
+    import threading
+
+    pieces = engine.generate(
+        "writer",
+        [{"role": "user", "content": "Tell me about canals."}],
+        json_schema=None,
+        max_tokens=20,
+        temperature=0.7,
+    )
+    next(pieces)  # the generation is under way and holds the engine
+    counted: list[int] = []
+    counter = threading.Thread(target=lambda: counted.append(len(engine.tokenize("a canal"))))
+    counter.start()
+    counter.join(timeout=30)
+    finished = not counter.is_alive()
+    list(pieces)
+    counter.join()
+    assert finished and counted and counted[0] > 0

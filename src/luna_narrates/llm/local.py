@@ -94,6 +94,8 @@ class LocalEngine:
         self._slots: dict[str, Any] = {}
         self._formatter: Any = None
         self._lock = threading.Lock()
+        self._tokenizer: Any = None
+        self._tokenizer_lock = threading.Lock()
 
     def _llama(self, slot: str) -> Any:
         if slot not in self._slots:
@@ -121,10 +123,15 @@ class LocalEngine:
         return formatted.prompt, [s for s in stop if s]
 
     def tokenize(self, text: str) -> list[int]:
-        with self._lock:
-            return list(
-                self._llama("tokenizer").tokenize(text.encode(), add_bos=False, special=False)
-            )
+        """Counts on a vocabulary-only instance with its own lock, so that measuring a briefing
+        on the event loop never waits for a generation running on another thread."""
+        with self._tokenizer_lock:
+            if self._tokenizer is None:
+                from llama_cpp import Llama
+
+                # Its own tiny context: tokenizing needs the vocabulary, never the KV cache.
+                self._tokenizer = Llama(model_path=str(self.path), n_ctx=64, verbose=False)
+            return list(self._tokenizer.tokenize(text.encode(), add_bos=False, special=False))
 
     def generate(
         self,
