@@ -22,6 +22,7 @@ from pydantic_ai.usage import RunUsage
 
 from luna_narrates.errors import LunaError, ProviderError, ProviderTimeout
 from luna_narrates.llm.registry import ModelSpec
+from luna_narrates.llm.tokens import estimate_tokens
 
 OutputT = TypeVar("OutputT", bound=BaseModel)
 
@@ -34,6 +35,18 @@ class ModelCall:
     output: Any
     usage: RunUsage
     seconds: float
+
+    def __post_init__(self) -> None:
+        # Some servers (llama-cpp-python's among them) report no usage when streaming: say
+        # so and estimate, rather than record a passage of zero tokens as a fact.
+        self.tokens_estimated = not (self.usage.input_tokens or self.usage.output_tokens)
+        if self.tokens_estimated:
+            self.usage = RunUsage(
+                input_tokens=sum(estimate_tokens(m["content"]) for m in self.prompt),
+                output_tokens=estimate_tokens(
+                    self.output if isinstance(self.output, str) else json.dumps(self.output)
+                ),
+            )
 
     @property
     def prompt_hash(self) -> str:

@@ -37,6 +37,9 @@ class AgentReport(BaseModel):
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
+    tokens_estimated: bool = Field(
+        description="True when the provider reported no usage and the counts are estimates."
+    )
     seconds: float
     cost_usd: Decimal
     price_known: bool

@@ -71,6 +71,7 @@ class AgentRunOut(BaseModel):
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
+    tokens_estimated: bool
     seconds: float
     cost_usd: Decimal | None
     prompt_hash: str

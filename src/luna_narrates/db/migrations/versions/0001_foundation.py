@@ -130,6 +130,7 @@ def upgrade() -> None:
         sa.Column("input_tokens", sa.Integer(), nullable=False),
         sa.Column("output_tokens", sa.Integer(), nullable=False),
         sa.Column("cache_read_tokens", sa.Integer(), nullable=False),
+        sa.Column("tokens_estimated", sa.Boolean(), nullable=False),
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.Column("cost_usd", sa.Numeric(14, 8), nullable=True),
         sa.Column(
