@@ -30,13 +30,14 @@ from luna_narrates.agents.writer.schemas import WriterInput
 from luna_narrates.config import AGENTS, AgentName, Settings
 from luna_narrates.costs import service as costs
 from luna_narrates.db.engine import Database
-from luna_narrates.db.tables import AgentRun, CostLog, Turn
+from luna_narrates.db.tables import Turn
 from luna_narrates.errors import Conflict, LunaError, ProviderError
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.llm.tokens import estimate_tokens, token_counter
 from luna_narrates.narration.locks import StoryLocks
-from luna_narrates.narration.schemas import AgentReport, TurnEvent, TurnRequest, TurnResponse
+from luna_narrates.narration.records import agent_report, agent_run_row
+from luna_narrates.narration.schemas import TurnEvent, TurnRequest, TurnResponse
 from luna_narrates.stories import repository
 from luna_narrates.stories import service as stories
 from luna_narrates.stories.errors import StoryNotFound
@@ -241,7 +242,9 @@ class Narrator:
         async def completed(record: ModelCall, agent_input: Any) -> None:
             draft.calls.append((record, agent_input.model_dump(mode="json")))
             await emit(
-                "agent_complete", **_report(record).model_dump(mode="json"), output=record.output
+                "agent_complete",
+                **agent_report(record).model_dump(mode="json"),
+                output=record.output,
             )
 
         await started("preprocessor")
@@ -280,7 +283,7 @@ class Narrator:
 
     async def _commit(self, draft: TurnDraft, seconds: float) -> TurnResponse:
         snapshot = draft.snapshot
-        reports = [_report(record) for record, _ in draft.calls]
+        reports = [agent_report(record) for record, _ in draft.calls]
         total = sum((r.cost_usd for r in reports), Decimal(0))
         turn_id = uuid.uuid4()
         turn = Turn(
@@ -295,7 +298,7 @@ class Narrator:
             total_cost_usd=total,
             total_execution_time_seconds=seconds,
             agent_runs=[
-                _agent_run(position, record, agent_input, report, snapshot.story_id, turn_id)
+                agent_run_row(position, record, agent_input, report, snapshot.story_id, turn_id)
                 for position, ((record, agent_input), report) in enumerate(
                     zip(draft.calls, reports, strict=True)
                 )
@@ -327,59 +330,3 @@ class Narrator:
             briefing=draft.briefing,
             plan=draft.plan,
         )
-
-
-def _agent_run(
-    position: int,
-    record: ModelCall,
-    agent_input: dict[str, Any],
-    report: AgentReport,
-    story_id: uuid.UUID,
-    turn_id: uuid.UUID,
-) -> AgentRun:
-    """The agent's row, with its cost-ledger row attached."""
-    usage = {
-        "agent": record.agent,
-        "provider": record.spec.provider,
-        "model": record.spec.name,
-        "input_tokens": record.input_tokens,
-        "output_tokens": record.output_tokens,
-        "cache_read_tokens": record.cache_read_tokens,
-    }
-    cost = CostLog(
-        story_id=story_id,
-        turn_id=turn_id,
-        cost_usd=report.cost_usd,
-        price_known=report.price_known,
-        **usage,
-    )
-    return AgentRun(
-        position=position,
-        prompt=record.prompt,
-        prompt_hash=record.prompt_hash,
-        tokens_estimated=record.tokens_estimated,
-        input=agent_input,
-        output=record.output,
-        seconds=record.seconds,
-        cost_usd=report.cost_usd if report.price_known else None,
-        cost_log=cost,
-        **usage,
-    )
-
-
-def _report(record: ModelCall) -> AgentReport:
-    price = costs.price(
-        record.spec, record.input_tokens, record.output_tokens, record.cache_read_tokens
-    )
-    return AgentReport(
-        agent=record.agent,
-        provider=record.spec.provider,
-        model=record.spec.name,
-        input_tokens=record.input_tokens,
-        output_tokens=record.output_tokens,
-        cache_read_tokens=record.cache_read_tokens,
-        tokens_estimated=record.tokens_estimated,
-        seconds=round(record.seconds, 4),
-        cost_usd=price.cost_usd,
-        price_known=price.known,
-    )

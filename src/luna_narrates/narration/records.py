@@ -1,0 +1,67 @@
+"""The rows a finished turn leaves: the turn, one agent run per model call, one cost row each."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from luna_narrates.costs import service as costs
+from luna_narrates.db.tables import AgentRun, CostLog
+from luna_narrates.llm.calls import ModelCall
+from luna_narrates.narration.schemas import AgentReport
+
+
+def agent_run_row(
+    position: int,
+    record: ModelCall,
+    agent_input: dict[str, Any],
+    report: AgentReport,
+    story_id: uuid.UUID,
+    turn_id: uuid.UUID,
+) -> AgentRun:
+    """The agent's row, with its cost-ledger row attached."""
+    usage = {
+        "agent": record.agent,
+        "provider": record.spec.provider,
+        "model": record.spec.name,
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "cache_read_tokens": record.cache_read_tokens,
+    }
+    cost = CostLog(
+        story_id=story_id,
+        turn_id=turn_id,
+        cost_usd=report.cost_usd,
+        price_known=report.price_known,
+        **usage,
+    )
+    return AgentRun(
+        position=position,
+        prompt=record.prompt,
+        prompt_hash=record.prompt_hash,
+        tokens_estimated=record.tokens_estimated,
+        input=agent_input,
+        output=record.output,
+        seconds=record.seconds,
+        cost_usd=report.cost_usd if report.price_known else None,
+        cost_log=cost,
+        **usage,
+    )
+
+
+def agent_report(record: ModelCall) -> AgentReport:
+    price = costs.price(
+        record.spec, record.input_tokens, record.output_tokens, record.cache_read_tokens
+    )
+    return AgentReport(
+        agent=record.agent,
+        provider=record.spec.provider,
+        model=record.spec.name,
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        cache_read_tokens=record.cache_read_tokens,
+        tokens_estimated=record.tokens_estimated,
+        seconds=round(record.seconds, 4),
+        cost_usd=price.cost_usd,
+        price_known=price.known,
+    )
