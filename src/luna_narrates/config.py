@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     google_api_key: SecretStr | None = None
 
+    @field_validator("luna_data_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
     @field_validator("preprocessor_model", "strategist_model", "writer_model")
     @classmethod
     def _model_has_provider(cls, value: str) -> str:
@@ -84,5 +89,11 @@ def environment_variable(name: str) -> str | None:
 
 def forbid_model_downloads() -> None:
     """Models ship inside installed packages: never reach a model hub, never send telemetry."""
-    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+    for variable in (
+        "HF_HUB_OFFLINE",
+        "TRANSFORMERS_OFFLINE",
+        "HF_HUB_DISABLE_TELEMETRY",
+        "HF_HUB_DISABLE_PROGRESS_BARS",  # a server log is no place for progress bars
+    ):
         os.environ.setdefault(variable, "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
