@@ -14,7 +14,7 @@ from sqlalchemy import text
 from luna_narrates.app import create_app
 from luna_narrates.config import Settings
 from luna_narrates.db import migrate
-from luna_narrates.db.embedded import start_embedded_postgres
+from luna_narrates.db.embedded import start_embedded_postgres, stop_embedded_postgres
 from luna_narrates.services import Services, open_services
 
 
@@ -23,6 +23,8 @@ def data_dir() -> Iterator[Path]:
     # Short on purpose: pgserver's Unix socket lives in the data directory (107-byte limit).
     with tempfile.TemporaryDirectory(prefix="luna-", dir="/tmp") as directory:
         yield Path(directory)
+        if (Path(directory) / "pg").exists():
+            stop_embedded_postgres(Path(directory) / "pg")
 
 
 @pytest.fixture(scope="session")

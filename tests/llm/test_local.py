@@ -104,11 +104,11 @@ def test_largest_allowed_prompts_fit_the_default_context(engine: LocalEngine) ->
         for n in range(defaults.recent_turns_window)
     ]
     widest = StrategistBriefing(
-        situation="x " * 300,
-        player_intent="y " * 150,
-        relevant_facts=["f " * 100] * 8,
-        characters=["c " * 100] * 6,
-        open_threads=["t " * 100] * 5,
+        situation="x " * 200,
+        player_intent="y " * 100,
+        relevant_facts=["f " * 80] * 6,
+        characters=["c " * 80] * 4,
+        open_threads=["t " * 80] * 4,
     )
     # The Strategist only ever sees a briefing cut to the budget.
     briefing = preprocessor.fit_to_budget(
@@ -121,7 +121,7 @@ def test_largest_allowed_prompts_fit_the_default_context(engine: LocalEngine) ->
         token_budget=defaults.briefing_token_budget,
     )
     cases = {
-        "preprocessor": (preprocessor.prompts(pre), int(pre.token_budget * 1.5) + 32),
+        "preprocessor": (preprocessor.prompts(pre), preprocessor.answer_limit(pre.token_budget)),
         "strategist": (
             strategist.prompts(StrategistInput(story=frame, briefing=briefing, user_action=action)),
             strategist.MAX_PLAN_TOKENS,
@@ -165,3 +165,24 @@ def test_counting_tokens_never_waits_for_a_running_generation(engine: LocalEngin
     list(pieces)
     counter.join()
     assert finished and counted and counted[0] > 0
+
+
+def test_the_widest_briefing_fits_the_preprocessors_answer_limit(engine: LocalEngine) -> None:
+    """Otherwise a grammar-bound answer can be cut off mid-JSON and cost a retry."""
+    from luna_narrates.agents.preprocessor.agent import answer_limit, briefing_text
+    from luna_narrates.agents.preprocessor.schemas import StrategistBriefing
+
+    def prose(length: int) -> str:
+        return ("the thief crosses the canal at night " * 20)[:length]
+
+    fields = StrategistBriefing.model_fields
+    widest = StrategistBriefing(
+        situation=prose(400),
+        player_intent=prose(200),
+        relevant_facts=[prose(160)] * 6,
+        characters=[prose(160)] * 4,
+        open_threads=[prose(160)] * 4,
+    )
+    assert fields["situation"].metadata[0].max_length == 400
+    tokens = len(engine.tokenize(briefing_text(widest)))
+    assert tokens <= answer_limit(400), tokens

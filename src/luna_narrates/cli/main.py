@@ -8,6 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from luna_narrates.cli.bench import bench_app
+from luna_narrates.cli.doctor import doctor
+from luna_narrates.cli.play import play
 from luna_narrates.config import AGENTS, Settings
 
 app = typer.Typer(
@@ -16,6 +19,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(bench_app, name="bench")
+app.command("doctor")(doctor)
+app.command("play")(play)
 console = Console()
 
 

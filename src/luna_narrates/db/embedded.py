@@ -25,3 +25,10 @@ def start_embedded_postgres(data_dir: Path) -> str:
 
     server = pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
     return str(server.get_uri())
+
+
+def stop_embedded_postgres(data_dir: Path) -> None:
+    """Stops the server if this process holds its last handle (others keep it running)."""
+    import pgserver
+
+    pgserver.get_server(data_dir.expanduser().resolve(), cleanup_mode="stop").cleanup()  # type: ignore[attr-defined]

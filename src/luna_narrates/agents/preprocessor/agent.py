@@ -14,6 +14,12 @@ HERE = Path(__file__).parent
 NAME = "preprocessor"
 
 
+def answer_limit(token_budget: int) -> int:
+    """Room for the widest briefing the schema allows, so a grammar-bound answer is never cut
+    off mid-JSON (which costs a retry); the budget is then enforced exactly by fit_to_budget."""
+    return token_budget * 2
+
+
 def prompts(data: PreprocessorInput) -> tuple[str, str]:
     system = render(HERE, "system.txt", frame=render_frame(data.story))
     user = render(
@@ -52,8 +58,7 @@ def fit_to_budget(
 
 async def run(data: PreprocessorInput, model: AgentModel) -> tuple[StrategistBriefing, ModelCall]:
     system, user = prompts(data)
-    # JSON punctuation costs tokens too; leave room, then enforce the budget exactly below.
-    call = model.call(NAME, system, user, max_tokens=int(data.token_budget * 1.5) + 32)
+    call = model.call(NAME, system, user, max_tokens=answer_limit(data.token_budget))
     briefing, record = await run_structured(call, StrategistBriefing)
     fitted = fit_to_budget(briefing, data.token_budget, model.count_tokens)
     record.output = fitted.model_dump(mode="json")

@@ -16,24 +16,24 @@ class PreprocessorInput(BaseModel):
     token_budget: int
 
 
-Item = Annotated[str, StringConstraints(max_length=200)]
+Item = Annotated[str, StringConstraints(max_length=160)]
 
 
 class StrategistBriefing(BaseModel):
     """Bounded everywhere: under a JSON grammar a small model can loop until max_tokens."""
 
     situation: str = Field(
-        max_length=600, description="Where the story stands right now, in 1-3 sentences."
+        max_length=400, description="Where the story stands right now, in 1-3 sentences."
     )
-    player_intent: str = Field(max_length=300, description="What the player is trying to do.")
+    player_intent: str = Field(max_length=200, description="What the player is trying to do.")
     relevant_facts: list[Item] = Field(
         default_factory=list,
-        max_length=8,
+        max_length=6,
         description="Facts from the story so far that this action depends on.",
     )
     characters: list[Item] = Field(
-        default_factory=list, max_length=6, description="Who is present or involved, one line each."
+        default_factory=list, max_length=4, description="Who is present or involved, one line each."
     )
     open_threads: list[Item] = Field(
-        default_factory=list, max_length=5, description="Unresolved questions or dangers."
+        default_factory=list, max_length=4, description="Unresolved questions or dangers."
     )

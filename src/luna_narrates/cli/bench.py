@@ -1,0 +1,94 @@
+"""`luna bench …`: benchmark commands; they print rich tables and update docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import atexit
+import shlex
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+if TYPE_CHECKING:
+    from luna_narrates.bench.markdown import Table
+
+bench_app = typer.Typer(
+    help="Benchmarks: numbers for docs/benchmarks.md (never timed tests).", no_args_is_help=True
+)
+console = Console()
+
+
+def fresh_data_dir() -> Path:
+    """Short on purpose (pgserver's Unix socket path is limited to 107 bytes); removed at exit.
+
+    Registered before the embedded PostgreSQL starts, so (atexit runs last-in, first-out) the
+    directory goes only after pgserver's own exit handler has stopped the server.
+    """
+    path = Path(tempfile.mkdtemp(prefix="luna-bench-", dir="/tmp"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+def rich_table(table: Table) -> RichTable:
+    out = RichTable(title=table.title, caption=table.note or None, title_justify="left")
+    for index, header in enumerate(table.headers):
+        out.add_column(header, justify="left" if index == 0 else "right")
+    for cells in table.rows:
+        out.add_row(*cells)
+    return out
+
+
+@bench_app.command("turn")
+def turn(
+    turns: Annotated[int, typer.Option(min=2, help="Turns per run on the embedded model.")] = 20,
+    runs: Annotated[
+        int, typer.Option(min=1, help="Repeat the whole measurement; report medians.")
+    ] = 3,
+    overhead_turns: Annotated[
+        int, typer.Option(min=1, help="Turns per run on the instant `test` model.")
+    ] = 20,
+    write: Annotated[
+        bool, typer.Option("--write/--no-write", help="Update docs/benchmarks.md.")
+    ] = True,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Data directory for the embedded database (default: a fresh /tmp/luna-bench-*)."
+        ),
+    ] = None,
+) -> None:
+    """Time turns over the real API (SSE) on the embedded model.
+
+    Reports time per agent, Writer tokens/s through the API against raw llama.cpp, time to
+    first token at turn 2 and turn 20, and the orchestration overhead on the `test` model.
+    """
+    from luna_narrates.bench.markdown import (
+        default_document,
+        render_markdown,
+        tables,
+        write_section,
+    )
+    from luna_narrates.bench.report import run_bench
+    from luna_narrates.bench.turn import BenchConfig, BenchError
+
+    config = BenchConfig(
+        turns=turns, runs=runs, overhead_turns=overhead_turns, data_dir=data_dir or fresh_data_dir()
+    )
+    command = shlex.join(["luna", *sys.argv[1:]])
+    console.print(f"[bold]{command}[/] (data in {config.data_dir})")
+    try:
+        report = run_bench(config, command, lambda line: console.print(f"  {line}", style="dim"))
+    except BenchError as error:
+        console.print(f"[red]The benchmark failed:[/] {error}")
+        raise typer.Exit(1) from error
+    for table in tables(report):
+        console.print(rich_table(table))
+    if write:
+        path = default_document()
+        write_section(path, render_markdown(report))
+        console.print(f"Wrote the section to {path}.")
