@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from luna_narrates.config import AGENTS, Settings
+from luna_narrates.kit.serving import serve_on_loopback
 
 if TYPE_CHECKING:
     from luna_narrates.llm.local import LocalEngine
@@ -198,33 +198,16 @@ def _since(start: float | None, end: float | None) -> float | None:
     return None if start is None or end is None else end - start
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @asynccontextmanager
 async def serve(settings: Settings) -> AsyncIterator[str]:
     """The real app under uvicorn on a loopback port, as a task of the running event loop."""
-    import uvicorn
-
     from luna_narrates.app import create_app
 
-    port = free_port()
-    app = create_app(settings, run_worker=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
     try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise BenchError("the server stopped during start-up; see the log above")
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+        async with serve_on_loopback(create_app(settings, run_worker=False)) as url:
+            yield url
+    except RuntimeError as error:
+        raise BenchError(str(error)) from error
 
 
 async def sse_events(response: httpx.Response) -> AsyncIterator[SseEvent]:
