@@ -171,8 +171,8 @@ async def test_briefing_is_cut_to_the_token_budget(
     services.settings.briefing_token_budget = 60
     room.briefing = {
         **BRIEFING,
-        "relevant_facts": [f"Fact number {i} about the canal city." * 3 for i in range(8)],
-        "open_threads": ["A long unresolved thread about the Guild and its debts." * 2] * 5,
+        "relevant_facts": [f"Fact number {i} about the canal city." * 3 for i in range(6)],
+        "open_threads": ["A long unresolved thread about the Guild and its debts." * 2] * 4,
     }
     body = (await play(client, story["id"], "I look around.")).json()
     briefing = body["briefing"]

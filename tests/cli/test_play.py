@@ -1,0 +1,126 @@
+"""`luna play` driven through a pseudo-terminal: one streamed turn on the deterministic `test`
+model against the real test database, then the database holds exactly that turn."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from luna_narrates.cli.play import title_from, wrap_delta
+from luna_narrates.services import Services
+from luna_narrates.stories import service as stories
+
+LUNA = str(Path(sys.executable).with_name("luna"))
+PREMISE = "A lighthouse keeper finds a door in the rock that was not there yesterday."
+ACTION = "I open the door and step through."
+ENDING = r"waiting\s+for\s+what\s+you\s+do\s+next\."
+SUMMARY = r"Turn 1 · \d+\.\d s \(Preprocessor [\d.]+ · Strategist [\d.]+ · Writer [\d.]+\) · "
+TIMEOUT = 60
+
+
+@pytest.fixture
+def env(database_url: str, data_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LUNA_DATA_DIR": str(data_dir),
+        "HF_HUB_OFFLINE": "1",
+        "TERM": "xterm-256color",
+    }
+
+
+def play_one_turn(env: dict[str, str], cwd: Path) -> tuple[str, int]:
+    """The new story's id and the exit status, after one action and /quit."""
+    child = pexpect.spawn(
+        LUNA,
+        ["play", "--new", PREMISE, "--model", "test"],
+        env=env,
+        cwd=str(cwd),  # no stray .env
+        encoding="utf-8",
+        dimensions=(40, 200),
+        timeout=TIMEOUT,
+    )
+    try:
+        child.expect(r"new story ([0-9a-f-]{36})")
+        story_id = child.match.group(1)
+        child.expect_exact("> ")
+        child.sendline(ACTION)
+        child.expect(ENDING)
+        child.expect(SUMMARY)
+        child.expect_exact("> ")
+        child.sendline("/quit")
+        child.expect(f"luna play --story {story_id}")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    return story_id, child.exitstatus
+
+
+async def test_play_streams_a_turn_and_saves_it(
+    services: Services, env: dict[str, str], tmp_path: Path
+) -> None:
+    story_id, status = await asyncio.to_thread(play_one_turn, env, tmp_path)
+
+    assert status == 0
+    async with services.db.sessions() as session:
+        story = await stories.get_story(session, uuid.UUID(story_id))
+        turns = await stories.list_turns(session, story.id, limit=10, offset=0)
+    assert story.title == "A lighthouse keeper finds a door"
+    assert story.premise == PREMISE
+    assert [(t.turn_number, t.user_action) for t in turns.items] == [(1, ACTION)]
+    assert re.search(ENDING, turns.items[0].narrative_text)
+
+
+def test_play_unknown_story_exits_1(env: dict[str, str], tmp_path: Path) -> None:
+    unknown = uuid.uuid4()
+    result = subprocess.run(
+        [LUNA, "play", "--story", str(unknown), "--model", "test"],
+        env={**env, "COLUMNS": "200"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"No story with id {unknown}." in result.stdout
+
+
+def test_play_malformed_story_id_exits_1(env: dict[str, str], tmp_path: Path) -> None:
+    result = subprocess.run(
+        [LUNA, "play", "--story", "not-a-uuid"],
+        env={**env, "COLUMNS": "200"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "'not-a-uuid' is not a story id" in result.stdout
+
+
+def test_wrap_delta_breaks_at_a_space_before_an_overflowing_word() -> None:
+    assert wrap_delta("one two three", 0, 9) == ("one two\nthree", 5)
+    assert wrap_delta(" next", 18, 20) == ("\nnext", 4)
+    assert wrap_delta("line\nbreak", 15, 20) == ("line\nbreak", 5)
+
+
+def test_wrap_delta_breaks_early_when_a_word_may_go_on_in_the_next_delta() -> None:
+    assert wrap_delta(" wo", 70, 80) == ("\nwo", 2)
+    assert wrap_delta(" wo", 60, 80) == (" wo", 63)
+
+
+def test_title_from_takes_the_premise_first_words() -> None:
+    assert (
+        title_from("In the canal city of Veyra, the thief Ila plots.")
+        == "In the canal city of Veyra"
+    )
