@@ -1,4 +1,4 @@
-"""`luna`: serve, worker, db, doctor, play, bench."""
+"""`luna`: serve, worker, db, doctor, play, turns, bench."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.console import Console
 from luna_narrates.cli.bench import bench_app
 from luna_narrates.cli.doctor import doctor
 from luna_narrates.cli.play import play
+from luna_narrates.cli.turns import turns_app
 from luna_narrates.config import AGENTS, Settings
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
+app.add_typer(turns_app, name="turns")
 app.command("doctor")(doctor)
 app.command("play")(play)
 console = Console()
