@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from luna_narrates.agents.frame import render_turns
 from luna_narrates.agents.preprocessor import agent as preprocessor
 from luna_narrates.agents.preprocessor.schemas import PreprocessorInput
 from luna_narrates.agents.schemas import PastTurn, StoryFrame
@@ -203,9 +204,9 @@ class Narrator:
 
     def _estimate(self, snapshot: Snapshot, models: dict[AgentName, AgentModel]) -> dict[str, Any]:
         frame = estimate_tokens(snapshot.frame.model_dump_json())
-        history = sum(estimate_tokens(t.narrative_text) for t in snapshot.recent)
+        history = estimate_tokens(render_turns(snapshot.recent))
         budget = self.settings.briefing_token_budget
-        expected = {
+        expected: dict[AgentName, tuple[int, int]] = {
             "preprocessor": (frame + history, budget),
             "strategist": (frame + budget, PLAN_TOKENS_ESTIMATE),
             "writer": (frame + PLAN_TOKENS_ESTIMATE, self.settings.writer_target_tokens),
@@ -214,7 +215,7 @@ class Narrator:
         total = Decimal(0)
         complete = True
         for agent, (tokens_in, tokens_out) in expected.items():
-            spec = models[agent].spec  # type: ignore[index]
+            spec = models[agent].spec
             price = costs.estimate(spec, tokens_in, tokens_out)
             total += price.cost_usd
             complete &= price.known
