@@ -186,3 +186,24 @@ def test_the_widest_briefing_fits_the_preprocessors_answer_limit(engine: LocalEn
     assert fields["situation"].metadata[0].max_length == 400
     tokens = len(engine.tokenize(briefing_text(widest)))
     assert tokens <= answer_limit(400), tokens
+
+
+def test_the_widest_plan_fits_the_strategists_answer_limit(engine: LocalEngine) -> None:
+    """The widest plan the schema allows must fit, or the answer is cut off mid-JSON."""
+    from luna_narrates.agents.strategist.agent import MAX_PLAN_TOKENS
+    from luna_narrates.agents.strategist.schemas import NpcReaction, ResponseTemplate
+
+    def prose(length: int) -> str:
+        return ("the thief crosses the canal at night " * 20)[:length]
+
+    widest = ResponseTemplate(
+        scene_location=prose(100),
+        characters_present=[prose(60)] * 5,
+        tone=prose(40),
+        beats=[prose(160)] * 5,
+        npc_reactions=[NpcReaction(character=prose(60), reaction=prose(160))] * 3,
+        consequences=[prose(160)] * 3,
+    )
+    assert ResponseTemplate.model_fields["beats"].metadata[-1].max_length == 5
+    tokens = len(engine.tokenize(widest.model_dump_json()))
+    assert tokens <= MAX_PLAN_TOKENS, tokens

@@ -11,7 +11,8 @@ from luna_narrates.llm.calls import AgentModel, ModelCall, run_structured
 
 HERE = Path(__file__).parent
 NAME = "strategist"
-MAX_PLAN_TOKENS = 700
+# Room for the widest plan the schema allows: a grammar-bound answer cut off mid-JSON fails.
+MAX_PLAN_TOKENS = 800
 
 
 def prompts(data: StrategistInput) -> tuple[str, str]:

@@ -16,27 +16,27 @@ class StrategistInput(BaseModel):
     user_action: str
 
 
-Name = Annotated[str, StringConstraints(max_length=80)]
-Sentence = Annotated[str, StringConstraints(max_length=200)]
+Name = Annotated[str, StringConstraints(max_length=60)]
+Sentence = Annotated[str, StringConstraints(max_length=160)]
 
 
 class NpcReaction(BaseModel):
-    character: str = Field(max_length=80)
-    reaction: str = Field(max_length=240)
+    character: str = Field(max_length=60)
+    reaction: str = Field(max_length=160)
 
 
 class ResponseTemplate(BaseModel):
     """Bounded everywhere: under a JSON grammar a small model can loop until max_tokens."""
 
-    scene_location: str = Field(max_length=120, description="Where the passage takes place.")
-    characters_present: list[Name] = Field(default_factory=list, max_length=6)
-    tone: str = Field(max_length=60, description="The mood of the passage, in a few words.")
+    scene_location: str = Field(max_length=100, description="Where the passage takes place.")
+    characters_present: list[Name] = Field(default_factory=list, max_length=5)
+    tone: str = Field(max_length=40, description="The mood of the passage, in a few words.")
     beats: list[Sentence] = Field(
         min_length=1,
         max_length=5,
         description="What happens, in order, one sentence each.",
     )
-    npc_reactions: list[NpcReaction] = Field(default_factory=list, max_length=4)
+    npc_reactions: list[NpcReaction] = Field(default_factory=list, max_length=3)
     consequences: list[Sentence] = Field(
-        default_factory=list, max_length=4, description="What changes in the world."
+        default_factory=list, max_length=3, description="What changes in the world."
     )
