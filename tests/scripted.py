@@ -24,10 +24,19 @@ from luna_narrates.llm.registry import ModelRegistry, ModelSpec
 BRIEFING = {
     "situation": "Ila crouches at the water gate of the Doge's palace at midnight.",
     "player_intent": "Get inside unseen.",
-    "relevant_facts": ["The crown is cursed.", "Ila owes the Guild."],
-    "characters": ["Ila, the thief", "A sleepy gate guard"],
     "open_threads": ["Who hired Ila?"],
 }
+MEMORY = {
+    "summary": "Ila slipped under the portcullis of the water gate; a guard grew alert.",
+    "entities": [
+        {"name": "Ila", "kind": "character", "aliases": [], "description": "A thief."},
+        {"name": "Water Gate", "kind": "location", "aliases": [], "description": ""},
+    ],
+    "facts": [{"subject": "Ila", "key": "location", "value": "inside the Water Gate"}],
+    "relationships": [],
+    "character_changes": [],
+}
+ARC = {"title": "The Way In", "summary": "Ila found a way into the Doge's palace."}
 PLAN = {
     "scene_location": "The water gate",
     "characters_present": ["Ila", "Gate guard"],
@@ -64,6 +73,7 @@ class Room:
     briefing: dict[str, Any] = field(default_factory=lambda: dict(BRIEFING))
     plan: dict[str, Any] = field(default_factory=lambda: dict(PLAN))
     passage: list[str] = field(default_factory=lambda: list(PASSAGE))
+    memory: Callable[[str], dict[str, Any]] = field(default=lambda prompt: dict(MEMORY))
     writer_failure: BaseException | None = None
     writer_delay: float = 0.0
     calls: dict[str, list[Seen]] = field(default_factory=dict)
@@ -93,7 +103,22 @@ class Room:
 
         return FunctionModel(stream_function=stream, model_name="fn-writer")
 
+    def remembering(self) -> FunctionModel:
+        """The memory jobs' model: a TurnMemory from `memory(prompt)`, or the arc summary."""
+
+        def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+            tool = info.output_tools[0]
+            prompt = seen(messages)
+            self.calls.setdefault("memory", []).append(prompt)
+            is_arc = "facts" not in tool.parameters_json_schema.get("properties", {})
+            args = dict(ARC) if is_arc else self.memory(prompt.user)
+            return ModelResponse(parts=[ToolCallPart(tool.name, args)])
+
+        return FunctionModel(respond, model_name="fn-memory")
+
     def model(self, registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+        if agent == "memory":
+            return self.remembering()
         if agent == "preprocessor":
             return self.structured(agent, lambda: self.briefing)
         if agent == "strategist":

@@ -36,11 +36,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
     install_error_handlers(app)
 
-    from luna_narrates.api import health, narrate, stories
+    from luna_narrates.api import health, memory, narrate, stories
 
     app.include_router(health.router)
     app.include_router(stories.router)
     app.include_router(narrate.router)
+    app.include_router(memory.router)
     return app
 
 

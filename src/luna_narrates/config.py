@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     briefing_token_budget: int = Field(default=400, ge=50, le=32_000)
     writer_target_tokens: int = Field(default=700, ge=50, le=8_000)
     recent_turns_window: int = Field(default=3, ge=0, le=50)
+    arc_length_turns: int = Field(
+        default=10, ge=2, le=1000, description="An arc summary is written every this many turns."
+    )
     model_timeout_seconds: float = Field(default=120.0, gt=0)
     turn_wait_seconds: float = Field(
         default=300.0, gt=0, description="How long a turn waits for another turn of its story."

@@ -40,7 +40,9 @@ async def open_services(settings: Settings, *, run_worker: bool) -> AsyncIterato
     registry = ModelRegistry(settings)
     jobs = build_app(url)
     embedder = Embedder()
-    narrator = Narrator(db, registry, settings, functools.partial(enqueue_post_turn, jobs))
+    narrator = Narrator(
+        db, registry, settings, embedder, functools.partial(enqueue_post_turn, jobs)
+    )
     services = Services(settings, db, registry, jobs, narrator, embedder)
     worker: asyncio.Task[None] | None = None
     async with jobs.open_async():
@@ -60,5 +62,9 @@ async def run_job_worker(services: Services, *, wait: bool = True) -> None:
     await services.jobs.run_worker_async(
         install_signal_handlers=False,
         wait=wait,
-        additional_context={"luna": WorkerContext(services.db, services.embedder)},
+        additional_context={
+            "luna": WorkerContext(
+                services.db, services.embedder, services.registry, services.settings
+            )
+        },
     )

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from luna_narrates.agents.preprocessor import agent as preprocessor
-from luna_narrates.agents.preprocessor.schemas import PreprocessorInput, StrategistBriefing
+from luna_narrates.agents.preprocessor import remember
+from luna_narrates.agents.preprocessor.memory_schemas import ArcInput, RememberInput
+from luna_narrates.agents.preprocessor.schemas import (
+    BriefingItem,
+    Citation,
+    PreprocessorInput,
+    StrategistBriefing,
+)
 from luna_narrates.agents.schemas import PastTurn, StoryFrame
 from luna_narrates.agents.strategist import agent as strategist
 from luna_narrates.agents.strategist.schemas import ResponseTemplate, StrategistInput
@@ -33,10 +40,24 @@ TURNS = [
 ]
 
 
+MEMORY = [
+    BriefingItem(
+        kind="fact",
+        text="The Doge's crown · status: cursed",
+        source=Citation(turn=2, fact_id="6d6c9f53-70ce-4f2d-8f7a-3a7fbd3c8a11"),
+    ),
+    BriefingItem(
+        kind="arc",
+        text="The Job: Ila took the Guild's commission.",
+        source=Citation(turn=10, first_turn=1),
+    ),
+]
+
+
 def inputs(turn: int) -> dict[str, object]:
     """Each agent's input at a given turn of the same story."""
     recent = TURNS[max(0, turn - 4) : turn - 1]
-    briefing = StrategistBriefing(**BRIEFING)
+    briefing = StrategistBriefing(**BRIEFING, memory=MEMORY)
     plan = ResponseTemplate(**PLAN)
     action = f"Action {turn}"
     return {
@@ -44,6 +65,17 @@ def inputs(turn: int) -> dict[str, object]:
             story=FRAME, recent_turns=recent, user_action=action, token_budget=400
         ),
         "strategist": StrategistInput(story=FRAME, briefing=briefing, user_action=action),
+        "remember": RememberInput(
+            story=FRAME, turn=TURNS[turn - 1], known_entities=["Ila", "The Doge"]
+        ),
+        "arc": ArcInput(
+            story=FRAME,
+            first_turn=max(1, turn - 9),
+            last_turn=turn,
+            turn_summaries=[
+                f"Turn {n}: Action {n} happened." for n in range(max(1, turn - 9), turn + 1)
+            ],
+        ),
         "writer": WriterInput(
             story=FRAME,
             previous_turn=recent[-1] if recent else None,
@@ -58,6 +90,8 @@ PROMPTS = {
     "preprocessor": preprocessor.prompts,
     "strategist": strategist.prompts,
     "writer": writer.prompts,
+    "remember": remember.remember_prompts,
+    "arc": remember.arc_prompts,
 }
 
 

@@ -8,61 +8,120 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, text
 
-from luna_narrates.db.tables import TurnEmbedding
-from luna_narrates.memory.tasks import embed_turn
+from luna_narrates.db.tables import (
+    AgentRun,
+    Entity,
+    Fact,
+    MemoryChunk,
+    StoryArc,
+    TurnSummary,
+    story_arc_turns,
+)
+from luna_narrates.jobs import memory
+from luna_narrates.jobs.memory import WorkerContext
+from luna_narrates.memory.tasks import index_turn
 from luna_narrates.services import Services, run_job_worker
+from tests.scripted import MEMORY, Room
 
 
 async def jobs(services: Services) -> list[dict[str, Any]]:
     async with services.db.sessions() as session:
         rows = await session.execute(
-            text("SELECT task_name, status, args FROM luna.procrastinate_jobs ORDER BY id")
+            text("SELECT task_name, status, args, lock FROM luna.procrastinate_jobs ORDER BY id")
         )
         return [dict(row._mapping) for row in rows]
 
 
-async def test_turn_enqueues_embedding_job_that_the_worker_runs(
-    client: httpx.AsyncClient, services: Services, story: dict[str, Any]
+async def count(services: Services, table: Any) -> int:
+    async with services.db.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def worker(services: Services) -> WorkerContext:
+    return WorkerContext(services.db, services.embedder, services.registry, services.settings)
+
+
+async def play(client: httpx.AsyncClient, story: dict[str, Any], action: str) -> dict[str, Any]:
+    response = await client.post(
+        "/narrate/turn", json={"story_id": story["id"], "user_action": action}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_a_turn_defers_its_memory_jobs_and_the_worker_builds_its_memory(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
 ) -> None:
-    turn = (
-        await client.post(
-            "/narrate/turn", json={"story_id": story["id"], "user_action": "I open the door."}
-        )
-    ).json()
-    [job] = await jobs(services)
-    assert job["task_name"] == "memory.embed_turn"
-    assert job["status"] == "todo"
-    assert job["args"] == {"turn_id": turn["turn_id"]}
+    turn = await play(client, story, "I slip in through the water gate.")
+    deferred = await jobs(services)
+    assert [(j["task_name"], j["status"]) for j in deferred] == [
+        ("memory.index_turn", "todo"),
+        ("memory.remember_turn", "todo"),
+    ]
+    assert all(j["args"] == {"turn_id": turn["turn_id"]} for j in deferred)
+    assert {j["lock"] for j in deferred} == {f"memory:{story['id']}"}
 
     await run_job_worker(services, wait=False)
 
-    [job] = await jobs(services)
-    assert job["status"] == "succeeded"
+    assert {j["status"] for j in await jobs(services)} == {"succeeded"}
+    [memory_call] = room.calls["memory"]
+    assert "I slip in through the water gate." in memory_call.user
     async with services.db.sessions() as session:
-        row = await session.get(TurnEmbedding, uuid.UUID(turn["turn_id"]))
-        assert row is not None
-        assert len(row.embedding) == 384
-        assert row.embedder == "all-MiniLM-L6-v2"
+        summary = await session.get(TurnSummary, uuid.UUID(turn["turn_id"]))
+        assert summary is not None and summary.summary == MEMORY["summary"]
+        kinds = (await session.scalars(select(MemoryChunk.kind))).all()
+        run = await session.scalar(select(AgentRun).where(AgentRun.stage == "remember"))
+    assert {"passage", "summary", "entity", "fact"} <= set(kinds)
+    assert run is not None and run.agent == "preprocessor" and run.output["summary"]
+
+    world = (await client.get(f"/stories/{story['id']}/world")).json()
+    ila = next(e for e in world["entities"] if e["name"] == "Ila")
+    assert ila["facts"][0]["value"] == "inside the Water Gate"
 
 
-async def test_embedding_job_is_idempotent(
+async def test_memory_jobs_are_idempotent(
     client: httpx.AsyncClient, services: Services, story: dict[str, Any]
 ) -> None:
-    turn = (
-        await client.post(
-            "/narrate/turn", json={"story_id": story["id"], "user_action": "I open the door."}
-        )
-    ).json()
-    turn_id = uuid.UUID(turn["turn_id"])
-    assert await embed_turn(services.db, services.embedder, turn_id)
-    assert await embed_turn(services.db, services.embedder, turn_id)
+    turn_id = uuid.UUID((await play(client, story, "I open the door."))["turn_id"])
+    for _ in range(2):
+        assert await index_turn(services.db, services.embedder, turn_id)
+        await memory.remember_turn(worker(services), turn_id)
+    assert await count(services, Entity) == 2
+    assert await count(services, Fact) == 1
+    assert await count(services, TurnSummary) == 1
+    chunks = await count(services, MemoryChunk)
+    await index_turn(services.db, services.embedder, turn_id)
+    assert await count(services, MemoryChunk) == chunks
+
+
+async def test_jobs_for_a_deleted_turn_do_nothing(services: Services) -> None:
+    assert not await index_turn(services.db, services.embedder, uuid.uuid4())
+    assert not await memory.remember_turn(worker(services), uuid.uuid4())
+    assert await memory.summarize_arc(worker(services), uuid.uuid4()) is None
+
+
+async def test_an_arc_is_summarised_every_few_turns_and_linked_to_its_turns(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    services.settings.arc_length_turns = 2
+    for action in ("I go left.", "I go right.", "I wait."):
+        await play(client, story, action)
+    await run_job_worker(services, wait=False)
+
+    names = [j["task_name"] for j in await jobs(services)]
+    assert names.count("memory.summarize_arc") == 1
     async with services.db.sessions() as session:
-        count = await session.scalar(select(func.count()).select_from(TurnEmbedding))
-    assert count == 1
-
-
-async def test_embedding_a_deleted_turn_is_a_no_op(services: Services) -> None:
-    assert not await embed_turn(services.db, services.embedder, uuid.uuid4())
+        [arc] = (await session.scalars(select(StoryArc))).all()
+        linked = (await session.execute(select(story_arc_turns))).all()
+    assert (arc.first_turn, arc.turn_number, arc.title) == (1, 2, "The Way In")
+    assert len(linked) == 2
+    arc_prompt = room.calls["memory"][-1].user
+    assert "Turn 1:" in arc_prompt and "Turn 2:" in arc_prompt
+    briefing = await client.get(
+        f"/stories/{story['id']}/briefing", params={"action": "I remember how I got in."}
+    )
+    assert any(i["kind"] == "arc" for i in briefing.json()["items"])
 
 
 async def test_similar_passages_embed_close_together(services: Services) -> None:

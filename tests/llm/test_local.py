@@ -74,7 +74,14 @@ def test_largest_allowed_prompts_fit_the_default_context(engine: LocalEngine) ->
     """Every agent's prompt, at the largest story and action the API accepts, plus its
     longest possible answer, fits the embedded model's 4,096-token context."""
     from luna_narrates.agents.preprocessor import agent as preprocessor
-    from luna_narrates.agents.preprocessor.schemas import PreprocessorInput, StrategistBriefing
+    from luna_narrates.agents.preprocessor import remember
+    from luna_narrates.agents.preprocessor.memory_schemas import ArcInput, RememberInput
+    from luna_narrates.agents.preprocessor.schemas import (
+        BriefingItem,
+        Citation,
+        PreprocessorInput,
+        StrategistBriefing,
+    )
     from luna_narrates.agents.schemas import PastTurn, StoryFrame
     from luna_narrates.agents.strategist import agent as strategist
     from luna_narrates.agents.strategist.schemas import StrategistInput
@@ -104,11 +111,13 @@ def test_largest_allowed_prompts_fit_the_default_context(engine: LocalEngine) ->
         for n in range(defaults.recent_turns_window)
     ]
     widest = StrategistBriefing(
-        situation="x " * 200,
-        player_intent="y " * 100,
-        relevant_facts=["f " * 80] * 6,
-        characters=["c " * 80] * 4,
-        open_threads=["t " * 80] * 4,
+        situation="x " * 150,
+        player_intent="y " * 80,
+        open_threads=["t " * 80] * 2,
+        memory=[
+            BriefingItem(kind="passage", text="m " * 200, source=Citation(turn=n))
+            for n in range(1, 60)
+        ],
     )
     # The Strategist only ever sees a briefing cut to the budget.
     briefing = preprocessor.fit_to_budget(
@@ -121,7 +130,30 @@ def test_largest_allowed_prompts_fit_the_default_context(engine: LocalEngine) ->
         token_budget=defaults.briefing_token_budget,
     )
     cases = {
-        "preprocessor": (preprocessor.prompts(pre), preprocessor.answer_limit(pre.token_budget)),
+        "preprocessor": (preprocessor.prompts(pre), preprocessor.MAX_SCENE_TOKENS),
+        "remember": (
+            remember.remember_prompts(
+                RememberInput(
+                    story=frame,
+                    turn=PastTurn(
+                        turn_number=1, user_action=action, narrative_text=prose(600) * 50
+                    ),
+                    known_entities=["n" * 60] * 100,
+                )
+            ),
+            remember.MAX_MEMORY_TOKENS,
+        ),
+        "arc": (
+            remember.arc_prompts(
+                ArcInput(
+                    story=frame,
+                    first_turn=1,
+                    last_turn=defaults.arc_length_turns,
+                    turn_summaries=[f"Turn 1: {'s ' * 150}"] * defaults.arc_length_turns,
+                )
+            ),
+            remember.MAX_ARC_TOKENS,
+        ),
         "strategist": (
             strategist.prompts(StrategistInput(story=frame, briefing=briefing, user_action=action)),
             strategist.MAX_PLAN_TOKENS,
@@ -167,34 +199,57 @@ def test_counting_tokens_never_waits_for_a_running_generation(engine: LocalEngin
     assert finished and counted and counted[0] > 0
 
 
-def test_the_widest_briefing_fits_the_preprocessors_answer_limit(engine: LocalEngine) -> None:
+def prose(length: int) -> str:
+    return ("the thief crosses the canal at night " * 20)[:length]
+
+
+def test_the_widest_answers_fit_the_preprocessors_answer_limits(engine: LocalEngine) -> None:
     """Otherwise a grammar-bound answer can be cut off mid-JSON and cost a retry."""
-    from luna_narrates.agents.preprocessor.agent import answer_limit, briefing_text
-    from luna_narrates.agents.preprocessor.schemas import StrategistBriefing
-
-    def prose(length: int) -> str:
-        return ("the thief crosses the canal at night " * 20)[:length]
-
-    fields = StrategistBriefing.model_fields
-    widest = StrategistBriefing(
-        situation=prose(400),
-        player_intent=prose(200),
-        relevant_facts=[prose(160)] * 6,
-        characters=[prose(160)] * 4,
-        open_threads=[prose(160)] * 4,
+    from luna_narrates.agents.preprocessor.agent import MAX_SCENE_TOKENS
+    from luna_narrates.agents.preprocessor.memory_schemas import (
+        ArcSummary,
+        CharacterChange,
+        EntityMention,
+        FactChange,
+        RelationshipChange,
+        TurnMemory,
     )
-    assert fields["situation"].metadata[0].max_length == 400
-    tokens = len(engine.tokenize(briefing_text(widest)))
-    assert tokens <= answer_limit(400), tokens
+    from luna_narrates.agents.preprocessor.remember import MAX_ARC_TOKENS, MAX_MEMORY_TOKENS
+    from luna_narrates.agents.preprocessor.schemas import SceneReading
+
+    scene = SceneReading(
+        situation=prose(300), player_intent=prose(160), open_threads=[prose(160)] * 2
+    )
+    memory = TurnMemory(
+        summary=prose(300),
+        entities=[
+            EntityMention(
+                name=prose(60), kind="character", aliases=[prose(60)] * 2, description=prose(100)
+            )
+        ]
+        * 5,
+        facts=[FactChange(subject=prose(60), key=prose(40), value=prose(160))] * 6,
+        relationships=[
+            RelationshipChange(source=prose(60), target=prose(60), disposition=prose(120), score=-5)
+        ]
+        * 3,
+        character_changes=[CharacterChange(name=prose(60), change=prose(160))] * 2,
+    )
+    arc = ArcSummary(title=prose(80), summary=prose(600))
+    assert TurnMemory.model_fields["facts"].metadata[-1].max_length == 6
+    for answer, limit in (
+        (scene, MAX_SCENE_TOKENS),
+        (memory, MAX_MEMORY_TOKENS),
+        (arc, MAX_ARC_TOKENS),
+    ):
+        tokens = len(engine.tokenize(answer.model_dump_json()))
+        assert tokens <= limit, (type(answer).__name__, tokens)
 
 
 def test_the_widest_plan_fits_the_strategists_answer_limit(engine: LocalEngine) -> None:
     """The widest plan the schema allows must fit, or the answer is cut off mid-JSON."""
     from luna_narrates.agents.strategist.agent import MAX_PLAN_TOKENS
     from luna_narrates.agents.strategist.schemas import NpcReaction, ResponseTemplate
-
-    def prose(length: int) -> str:
-        return ("the thief crosses the canal at night " * 20)[:length]
 
     widest = ResponseTemplate(
         scene_location=prose(100),

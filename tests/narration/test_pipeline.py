@@ -42,7 +42,8 @@ async def test_each_agent_receives_what_the_previous_one_produced(
 
     [strategist] = room.calls["strategist"]
     assert BRIEFING["situation"] in strategist.user
-    assert "- The crown is cursed." in strategist.user
+    assert "- Who hired Ila?" in strategist.user
+    assert "What the story remembers:\n(nothing yet)" in strategist.user
     assert "I slip in through the water gate." in strategist.user
 
     [writer] = room.calls["writer"]
@@ -53,7 +54,7 @@ async def test_each_agent_receives_what_the_previous_one_produced(
 
     assert body["turn_number"] == 1
     assert body["narrative_text"] == "".join(PASSAGE).strip()
-    assert body["briefing"] == BRIEFING
+    assert body["briefing"] == {**BRIEFING, "memory": []}
     assert body["plan"] == PLAN
     assert [a["agent"] for a in body["agents"]] == ["preprocessor", "strategist", "writer"]
     assert all(a["provider"] == "fn" for a in body["agents"])
@@ -67,9 +68,9 @@ async def test_every_agent_input_and_output_is_stored_with_the_turn(
     await play(client, story["id"], "I slip in through the water gate.")
     turn = (await client.get(f"/stories/{story['id']}/turns/1")).json()
     agents = {a["agent"]: a for a in turn["agents"]}
-    assert agents["preprocessor"]["output"] == BRIEFING
+    assert agents["preprocessor"]["output"] == {**BRIEFING, "memory": []}
     assert agents["preprocessor"]["input"]["user_action"] == "I slip in through the water gate."
-    assert agents["strategist"]["input"]["briefing"] == BRIEFING
+    assert agents["strategist"]["input"]["briefing"] == {**BRIEFING, "memory": []}
     assert agents["strategist"]["output"] == PLAN
     assert agents["writer"]["input"]["plan"] == PLAN
     assert agents["writer"]["output"] == turn["narrative_text"]
@@ -168,11 +169,11 @@ async def test_writer_model_override_applies_to_one_turn(
 async def test_briefing_is_cut_to_the_token_budget(
     client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
 ) -> None:
+    await play(client, story["id"], "I slip in through the water gate.")
     services.settings.briefing_token_budget = 60
     room.briefing = {
         **BRIEFING,
-        "relevant_facts": [f"Fact number {i} about the canal city." * 3 for i in range(6)],
-        "open_threads": ["A long unresolved thread about the Guild and its debts." * 2] * 4,
+        "open_threads": ["A long unresolved thread about the Guild and its debts." * 2] * 2,
     }
     body = (await play(client, story["id"], "I look around.")).json()
     briefing = body["briefing"]
@@ -183,6 +184,19 @@ async def test_briefing_is_cut_to_the_token_budget(
     assert estimate_tokens(briefing_text(StrategistBriefing(**briefing))) <= 60
     assert briefing["situation"] == BRIEFING["situation"]
     assert briefing["open_threads"] == []
+    assert briefing["memory"] == [], "the first turn, shown raw, does not fit in 60 tokens"
+
+
+async def test_the_last_turn_reaches_the_strategist_even_before_its_memory_is_built(
+    client: httpx.AsyncClient, story: dict[str, Any], room: Room
+) -> None:
+    await play(client, story["id"], "I slip in through the water gate.")
+    body = (await play(client, story["id"], "I look around.")).json()
+    [item] = body["briefing"]["memory"]
+    assert item["kind"] == "pending"
+    assert item["source"]["turn"] == 1
+    assert "I slip in through the water gate." in item["text"]
+    assert "[turn 1] Player: I slip in through the water gate." in room.calls["strategist"][1].user
 
 
 async def test_concurrent_turns_on_one_story_are_serialised(

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from luna_narrates.api.deps import SessionDep
+from luna_narrates.api.deps import NarratorDep, SessionDep
+from luna_narrates.narration.schemas import ImportResult, TurnImport
 from luna_narrates.stories import service
 from luna_narrates.stories.schemas import StoryCreate, StoryOut, StoryPage, TurnOut, TurnPage
 
@@ -50,3 +51,12 @@ async def get_turn(
     story_id: uuid.UUID, turn_number: Annotated[int, Path(ge=1)], session: SessionDep
 ) -> TurnOut:
     return await service.get_turn(session, story_id, turn_number)
+
+
+@router.post("/{story_id}/turns/import", status_code=status.HTTP_201_CREATED)
+async def import_turns(
+    story_id: uuid.UUID, data: TurnImport, narrator: NarratorDep
+) -> ImportResult:
+    """Appends existing turns in order without generating them, then builds their memory in
+    the background. All or nothing: one bad turn and none is stored."""
+    return await narrator.import_turns(story_id, data)

@@ -1,27 +1,31 @@
-"""The procrastinate app and the task registry; tasks call into the domain packages."""
+"""The procrastinate app and the task registry; tasks call into the domain packages.
+
+A story's memory jobs share a lock: procrastinate runs jobs with the same lock one at a time,
+in the order they were deferred, so turn N is remembered before turn N+1 and an arc after
+the turns it sums up.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from luna_narrates.db.engine import SEARCH_PATH_OPTION, Database
-from luna_narrates.llm.embeddings import Embedder
+from luna_narrates.db.engine import SEARCH_PATH_OPTION
+from luna_narrates.jobs import memory
+from luna_narrates.jobs.memory import WorkerContext
 from luna_narrates.memory import tasks as memory_tasks
 
 POST_TURN_QUEUE = "post_turn"
+POST_TURN_TASKS = ("memory.index_turn", "memory.remember_turn")
+
+__all__ = ["WorkerContext", "build_app", "enqueue_post_turn"]
 
 
-@dataclass
-class WorkerContext:
-    """What tasks need; handed to the worker, never read from globals."""
-
-    db: Database
-    embedder: Embedder
+def memory_lock(story_id: uuid.UUID | str) -> str:
+    return f"memory:{story_id}"
 
 
 def build_app(libpq_url: str) -> procrastinate.App:
@@ -30,22 +34,39 @@ def build_app(libpq_url: str) -> procrastinate.App:
     )
     app = procrastinate.App(connector=connector)
 
-    @app.task(name="memory.embed_turn", queue=POST_TURN_QUEUE, pass_context=True, retry=5)
-    async def embed_turn(context: procrastinate.JobContext, turn_id: str) -> None:
-        worker: WorkerContext = context.additional_context["luna"]
-        await memory_tasks.embed_turn(worker.db, worker.embedder, uuid.UUID(turn_id))
+    def worker(context: procrastinate.JobContext) -> WorkerContext:
+        found: WorkerContext = context.additional_context["luna"]
+        return found
+
+    @app.task(name="memory.index_turn", queue=POST_TURN_QUEUE, pass_context=True, retry=5)
+    async def index_turn(context: procrastinate.JobContext, turn_id: str) -> None:
+        luna = worker(context)
+        await memory_tasks.index_turn(luna.db, luna.embedder, uuid.UUID(turn_id))
+
+    @app.task(name="memory.remember_turn", queue=POST_TURN_QUEUE, pass_context=True, retry=3)
+    async def remember_turn(context: procrastinate.JobContext, turn_id: str) -> None:
+        if await memory.remember_turn(worker(context), uuid.UUID(turn_id)):
+            lock = context.job.lock
+            await summarize_arc.configure(lock=lock).defer_async(turn_id=turn_id)
+
+    @app.task(name="memory.summarize_arc", queue=POST_TURN_QUEUE, pass_context=True, retry=3)
+    async def summarize_arc(context: procrastinate.JobContext, turn_id: str) -> None:
+        await memory.summarize_arc(worker(context), uuid.UUID(turn_id))
 
     return app
 
 
 async def enqueue_post_turn(
-    app: procrastinate.App, session: AsyncSession, turn_id: uuid.UUID
-) -> int:
+    app: procrastinate.App, session: AsyncSession, story_id: uuid.UUID, turn_id: uuid.UUID
+) -> list[int]:
     """Defers the post-turn jobs inside the caller's transaction: they exist iff the turn does."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    task = app.tasks["memory.embed_turn"]
-    job_id: Any = await task.configure(connection=raw.driver_connection).defer_async(
-        turn_id=str(turn_id)
-    )
-    return int(job_id)
+    ids: list[int] = []
+    for name in POST_TURN_TASKS:
+        task = app.tasks[name]
+        job_id: Any = await task.configure(
+            connection=raw.driver_connection, lock=memory_lock(story_id)
+        ).defer_async(turn_id=str(turn_id))
+        ids.append(int(job_id))
+    return ids

@@ -174,7 +174,13 @@ class AgentModel:
     count_tokens: Callable[[str], int]
 
     def call(
-        self, agent: str, system: str, user: str, max_tokens: int, min_tokens: int = 0
+        self,
+        agent: str,
+        system: str,
+        user: str,
+        max_tokens: int,
+        min_tokens: int = 0,
+        temperature: float = 0.7,
     ) -> Call:
         return Call(
             agent,
@@ -184,5 +190,6 @@ class AgentModel:
             user,
             max_tokens,
             self.timeout,
+            temperature=temperature,
             min_tokens=min_tokens,
         )

@@ -1,38 +1,211 @@
-"""Post-turn memory work, run by the job worker after the turn commits."""
+"""Post-turn memory work, run by the job worker after the turn commits.
+
+Each job reads in a short session, computes (embeddings, and in jobs/ the model call) with no
+connection held, then writes in one transaction that first removes what an earlier run of the
+same job wrote: running a job twice leaves its rows once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from luna_narrates.agents.preprocessor.memory_schemas import ArcSummary, TurnMemory
+from luna_narrates.agents.schemas import PastTurn, StoryFrame
 from luna_narrates.db.engine import Database
-from luna_narrates.db.tables import Turn, TurnEmbedding
+from luna_narrates.db.tables import Base, MemoryChunk, Story, StoryArc, Turn, story_arc_turns
 from luna_narrates.llm.embeddings import Embedder
+from luna_narrates.memory import ledger, repository
+from luna_narrates.memory.ledger import NameBook, TurnRef
+from luna_narrates.memory.lineage import Lineage, lineage_of
+from luna_narrates.memory.text import chunk_passage, passage_document
+
+# What a re-run of the memory job replaces; entities, their names and their documents stay
+# (later turns may refer to them, and a re-run finds them again instead of re-creating them).
+LEDGER_KINDS = ("summary", "fact", "relationship")
 
 
-def turn_document(turn: Turn) -> str:
-    """What gets embedded: who acted and when, not the bare passage."""
-    return f"Turn {turn.turn_number}. Player: {turn.user_action}\n{turn.narrative_text}"
+@dataclass
+class TurnContext:
+    """A committed turn as the memory jobs need it."""
+
+    ref: TurnRef
+    frame: StoryFrame
+    turn: PastTurn
+    lineage: Lineage
+    book: NameBook
+
+    @property
+    def actor(self) -> str:
+        return self.frame.protagonist.split(",")[0] if self.frame.protagonist else "The player"
 
 
-async def embed_turn(db: Database, embedder: Embedder, turn_id: uuid.UUID) -> bool:
-    """Idempotent: running it twice leaves one row. False when the turn no longer exists."""
+async def read_turn(db: Database, turn_id: uuid.UUID) -> TurnContext | None:
+    """None when the turn was deleted before its job ran: there is nothing to remember."""
     async with db.sessions() as session:
-        turn = await session.scalar(select(Turn).where(Turn.id == turn_id))
-    if turn is None:
-        return False
-    [vector] = await asyncio.to_thread(embedder.embed, [turn_document(turn)])
-    async with db.transaction() as session:
-        statement = insert(TurnEmbedding).values(
-            turn_id=turn_id, embedder=embedder.name, embedding=vector
+        turn = await session.get(Turn, turn_id)
+        if turn is None:
+            return None
+        story = await session.get(Story, turn.story_id)
+        assert story is not None  # a turn's story is deleted with it
+        lineage = await lineage_of(session, turn.branch_id, upto=turn.turn_number)
+        book = NameBook.from_rows(await repository.names(session, lineage))
+    return TurnContext(
+        ref=TurnRef(turn.story_id, turn.branch_id, turn.id, turn.turn_number),
+        frame=StoryFrame.model_validate(story, from_attributes=True),
+        turn=PastTurn.model_validate(turn, from_attributes=True),
+        lineage=lineage,
+        book=book,
+    )
+
+
+def chunks(
+    ref: TurnRef,
+    kind: str,
+    texts: list[tuple[uuid.UUID | None, str]],
+    vectors: list[list[float]],
+    embedder: Embedder,
+) -> list[MemoryChunk]:
+    return [
+        MemoryChunk(
+            kind=kind,
+            source_id=source,
+            text=text,
+            embedder=embedder.name,
+            embedding=vector,
+            **ref.columns(),
         )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[TurnEmbedding.turn_id],
-                set_={"embedding": statement.excluded.embedding, "embedder": embedder.name},
-            )
+        for (source, text), vector in zip(texts, vectors, strict=True)
+    ]
+
+
+async def index_turn(db: Database, embedder: Embedder, turn_id: uuid.UUID) -> bool:
+    """Indexes the passage in chunks, each headed by who acted and when. False when the turn
+    no longer exists."""
+    context = await read_turn(db, turn_id)
+    if context is None:
+        return False
+    turn = context.turn
+    documents = [
+        passage_document(turn.turn_number, context.actor, turn.user_action, chunk)
+        for chunk in chunk_passage(turn.narrative_text)
+    ]
+    vectors = await asyncio.to_thread(embedder.embed, documents)
+    async with db.transaction() as session:
+        await repository.forget_passages(session, turn_id)
+        session.add_all(
+            chunks(context.ref, "passage", [(None, d) for d in documents], vectors, embedder)
         )
     return True
+
+
+async def write_memory(
+    db: Database,
+    embedder: Embedder,
+    context: TurnContext,
+    memory: TurnMemory,
+    records: Sequence[Base] = (),
+) -> None:
+    """Stores one turn's memory (and the model-call rows that produced it) in one transaction."""
+    write = ledger.plan(context.ref, memory, context.book)
+    vectors = await asyncio.to_thread(embedder.embed, [d.text for d in write.documents])
+    async with db.transaction() as session:
+        await repository.forget_turn(session, context.ref.turn_id, LEDGER_KINDS)
+        session.add_all(write.entities)
+        await session.flush()
+        await repository.add_aliases(session, write.aliases)
+        session.add_all([*write.facts, *write.relationships, *write.snapshots, write.summary])
+        session.add_all(
+            MemoryChunk(
+                kind=document.kind,
+                source_id=document.source_id,
+                text=document.text,
+                embedder=embedder.name,
+                embedding=vector,
+                **context.ref.columns(),
+            )
+            for document, vector in zip(write.documents, vectors, strict=True)
+        )
+        session.add_all(records)
+
+
+@dataclass
+class ArcContext:
+    turn: TurnContext
+    first_turn: int
+    turn_ids: list[uuid.UUID]
+    summaries: list[str]
+
+
+def arc_is_due(turn_number: int, arc_length: int) -> bool:
+    return turn_number % arc_length == 0
+
+
+async def read_arc(db: Database, turn_id: uuid.UUID, arc_length: int) -> ArcContext | None:
+    """The run of turns ending at this one, each as its summary (its raw start if the summary
+    is not written yet)."""
+    context = await read_turn(db, turn_id)
+    if context is None:
+        return None
+    last = context.ref.turn_number
+    first = max(1, last - arc_length + 1)
+    async with db.sessions() as session:
+        rows = await repository.summaries(session, context.lineage, first, last)
+    return ArcContext(
+        turn=context,
+        first_turn=first,
+        turn_ids=[row["id"] for row in rows],
+        summaries=[
+            f"Turn {row['turn_number']}: "
+            + (row["summary"] or f"{row['user_action']} {row['narrative_text'][:200]}")
+            for row in rows
+        ],
+    )
+
+
+async def write_arc(
+    db: Database,
+    embedder: Embedder,
+    context: ArcContext,
+    arc: ArcSummary,
+    records: Sequence[Base] = (),
+) -> uuid.UUID:
+    ref = context.turn.ref
+    [vector] = await asyncio.to_thread(embedder.embed, [f"{arc.title}: {arc.summary}"])
+    async with db.transaction() as session:
+        await _forget_arc(session, ref, context.first_turn)
+        row = StoryArc(
+            id=uuid.uuid4(),
+            first_turn=context.first_turn,
+            title=arc.title,
+            summary=arc.summary,
+            **ref.columns(),
+        )
+        session.add(row)
+        await session.flush()
+        await session.execute(
+            story_arc_turns.insert(), [{"arc_id": row.id, "turn_id": t} for t in context.turn_ids]
+        )
+        session.add_all(
+            chunks(ref, "arc", [(row.id, f"{arc.title}: {arc.summary}")], [vector], embedder)
+        )
+        session.add_all(records)
+    return row.id
+
+
+async def _forget_arc(session: AsyncSession, ref: TurnRef, first_turn: int) -> None:
+    old = await session.scalar(
+        select(StoryArc.id).where(
+            StoryArc.branch_id == ref.branch_id,
+            StoryArc.first_turn == first_turn,
+            StoryArc.turn_number == ref.turn_number,
+        )
+    )
+    if old is not None:
+        await session.execute(delete(MemoryChunk).where(MemoryChunk.source_id == old))
+        await session.execute(delete(StoryArc).where(StoryArc.id == old))

@@ -11,18 +11,17 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.agents.frame import render_turns
 from luna_narrates.agents.preprocessor import agent as preprocessor
-from luna_narrates.agents.preprocessor.schemas import PreprocessorInput
+from luna_narrates.agents.preprocessor.schemas import BriefingItem, PreprocessorInput
 from luna_narrates.agents.schemas import PastTurn, StoryFrame
 from luna_narrates.agents.strategist import agent as strategist
 from luna_narrates.agents.strategist.schemas import StrategistInput
@@ -34,20 +33,29 @@ from luna_narrates.db.engine import Database
 from luna_narrates.db.tables import Turn
 from luna_narrates.errors import Conflict, LunaError, ProviderError
 from luna_narrates.llm.calls import AgentModel, ModelCall
+from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.llm.tokens import estimate_tokens, token_counter
+from luna_narrates.memory import service as memory
+from luna_narrates.memory.lineage import lineage_of
+from luna_narrates.memory.retrieval import Query
+from luna_narrates.narration import imports
+from luna_narrates.narration.imports import PostTurnHook
 from luna_narrates.narration.locks import StoryLocks
 from luna_narrates.narration.records import agent_report, agent_run_row
-from luna_narrates.narration.schemas import TurnEvent, TurnRequest, TurnResponse
+from luna_narrates.narration.schemas import (
+    ImportResult,
+    TurnEvent,
+    TurnImport,
+    TurnRequest,
+    TurnResponse,
+)
 from luna_narrates.stories import repository
 from luna_narrates.stories import service as stories
 from luna_narrates.stories.errors import StoryNotFound
 
 PLAN_TOKENS_ESTIMATE = 300
 FOREIGN_KEY_VIOLATION = "23503"  # the story was deleted while its turn was generated
-
-# Defers the post-turn jobs on the turn's own session, so they commit with it or not at all.
-PostTurnHook = Callable[[AsyncSession, uuid.UUID], Awaitable[Any]]
 
 
 @dataclass
@@ -59,6 +67,7 @@ class Snapshot:
     frame: StoryFrame
     recent: list[PastTurn]
     next_turn_number: int
+    memory: list[BriefingItem]
 
 
 @dataclass
@@ -85,11 +94,13 @@ class Narrator:
         db: Database,
         registry: ModelRegistry,
         settings: Settings,
+        embedder: Embedder,
         enqueue_post_turn: PostTurnHook,
     ) -> None:
         self.db = db
         self.registry = registry
         self.settings = settings
+        self.embedder = embedder
         self.enqueue_post_turn = enqueue_post_turn
         self.locks = StoryLocks(
             db,
@@ -123,6 +134,11 @@ class Narrator:
         async with self.db.sessions() as session:
             await stories.require_story(session, request.story_id)
         return PreparedTurn(request, models)
+
+    async def import_turns(self, story_id: uuid.UUID, data: TurnImport) -> ImportResult:
+        return await imports.import_turns(
+            self.db, self.locks, self.enqueue_post_turn, story_id, data
+        )
 
     async def run(self, request: TurnRequest) -> TurnResponse:
         async for event in self.events(await self.prepare(request)):
@@ -158,7 +174,7 @@ class Narrator:
             started = time.perf_counter()
             await emit("status", stage="waiting", message="Waiting for the story to be free.")
             async with self.locks.hold(request.story_id):
-                snapshot = await self._snapshot(request.story_id)
+                snapshot = await self._snapshot(request, models["strategist"])
                 await emit("status", stage="planning", message=f"Turn {snapshot.next_turn_number}.")
                 await emit("cost_estimate", **self._estimate(snapshot, models))
                 draft = TurnDraft(snapshot, request.user_action)
@@ -173,33 +189,35 @@ class Narrator:
         finally:
             queue.put_nowait(None)
 
-    async def _snapshot(self, story_id: uuid.UUID) -> Snapshot:
+    async def _snapshot(self, request: TurnRequest, reader: AgentModel) -> Snapshot:
+        """The story, its recent turns and what memory holds for this action, packed for the
+        model that reads the briefing (the Strategist), in one short read."""
+        [vector] = await asyncio.to_thread(self.embedder.embed, [request.user_action])
         async with self.db.sessions() as session:
-            story = await stories.require_story(session, story_id)
-            branch = await stories.active_branch(session, story_id)
+            story = await stories.require_story(session, request.story_id)
+            branch = await stories.active_branch(session, request.story_id)
             recent = await repository.recent_turns(
                 session, branch.id, self.settings.recent_turns_window
             )
             last = await repository.last_turn_number(session, branch.id)
+            context = "\n".join(f"{t.user_action}\n{t.narrative_text}" for t in recent)
+            remembered = await memory.briefing(
+                session,
+                await lineage_of(session, branch.id),
+                Query(request.user_action, vector, context),
+                self.settings.briefing_token_budget,
+                reader.count_tokens,
+            )
         return Snapshot(
             story_id=story.id,
             branch_id=branch.id,
-            frame=StoryFrame(
-                title=story.title,
-                genre=story.genre,
-                setting=story.setting,
-                premise=story.premise,
-                protagonist=story.protagonist,
-            ),
-            recent=[
-                PastTurn(
-                    turn_number=t.turn_number,
-                    user_action=t.user_action,
-                    narrative_text=t.narrative_text,
-                )
-                for t in recent
-            ],
+            frame=StoryFrame.model_validate(story, from_attributes=True),
+            recent=[PastTurn.model_validate(t, from_attributes=True) for t in recent],
             next_turn_number=last + 1,
+            memory=[
+                BriefingItem(kind=entry.kind, text=entry.text, source=entry.source)
+                for entry in remembered.items
+            ],
         )
 
     def _estimate(self, snapshot: Snapshot, models: dict[AgentName, AgentModel]) -> dict[str, Any]:
@@ -207,7 +225,7 @@ class Narrator:
         history = estimate_tokens(render_turns(snapshot.recent))
         budget = self.settings.briefing_token_budget
         expected: dict[AgentName, tuple[int, int]] = {
-            "preprocessor": (frame + history, budget),
+            "preprocessor": (frame + history, preprocessor.scene_budget(budget)),
             "strategist": (frame + budget, PLAN_TOKENS_ESTIMATE),
             "writer": (frame + PLAN_TOKENS_ESTIMATE, self.settings.writer_target_tokens),
         }
@@ -254,8 +272,11 @@ class Narrator:
             recent_turns=snapshot.recent,
             user_action=draft.user_action,
             token_budget=self.settings.briefing_token_budget,
+            memory=snapshot.memory,
         )
-        briefing, record = await preprocessor.run(pre_input, models["preprocessor"])
+        briefing, record = await preprocessor.run(
+            pre_input, models["preprocessor"], models["strategist"].count_tokens
+        )
         draft.briefing = briefing.model_dump(mode="json")
         await completed(record, pre_input)
 
@@ -308,7 +329,7 @@ class Narrator:
         try:
             async with self.db.transaction() as session:
                 await repository.add_turn(session, turn)
-                await self.enqueue_post_turn(session, turn.id)
+                await self.enqueue_post_turn(session, turn.story_id, turn.id)
         except IntegrityError as error:
             if getattr(error.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
                 raise StoryNotFound(snapshot.story_id) from error

@@ -63,3 +63,31 @@ class TurnResponse(BaseModel):
 class TurnEvent(BaseModel):
     type: EventType
     data: dict[str, Any]
+
+
+class ImportedTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_action: str = Field(min_length=1, max_length=1_000)
+    narrative_text: str = Field(min_length=1, max_length=100_000)
+
+    @field_validator("user_action", "narrative_text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class TurnImport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    turns: list[ImportedTurn] = Field(min_length=1, max_length=2_000)
+
+
+class ImportResult(BaseModel):
+    story_id: uuid.UUID
+    branch_id: uuid.UUID
+    first_turn_number: int
+    last_turn_number: int
+    memory_jobs: int = Field(description="Background jobs deferred to build the turns' memory.")

@@ -1,12 +1,47 @@
-"""The Preprocessor's typed input and its output, the briefing the Strategist plans from."""
+"""The Preprocessor's typed input and its output, the briefing the Strategist plans from.
+
+The briefing has two parts: the scene reading the Preprocessor's model writes from the recent
+turns (situation, intent, open threads), and the memory items retrieval packed for this action,
+each citing where it comes from. Both share one token budget.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from luna_narrates.agents.schemas import PastTurn, StoryFrame
+
+ItemKind = Literal[
+    "recent", "pending", "fact", "relationship", "entity", "summary", "passage", "arc"
+]
+
+
+class Citation(BaseModel):
+    """Where a briefing item comes from: a turn (or a run of turns) and the row behind it."""
+
+    turn: int = Field(description="The turn it happened or became true on (an arc's last turn).")
+    first_turn: int | None = Field(default=None, description="An arc's first turn.")
+    fact_id: uuid.UUID | None = None
+    relationship_id: uuid.UUID | None = None
+    entity_id: uuid.UUID | None = None
+    arc_id: uuid.UUID | None = None
+
+    def label(self) -> str:
+        if self.first_turn is not None:
+            return f"turns {self.first_turn}-{self.turn}"
+        return f"turn {self.turn}"
+
+
+class BriefingItem(BaseModel):
+    kind: ItemKind
+    text: str
+    source: Citation
+
+    def line(self) -> str:
+        return f"- [{self.source.label()}] {self.text}"
 
 
 class PreprocessorInput(BaseModel):
@@ -14,26 +49,28 @@ class PreprocessorInput(BaseModel):
     recent_turns: list[PastTurn]
     user_action: str
     token_budget: int
+    memory: list[BriefingItem] = Field(
+        default_factory=list, description="What retrieval packed; passed through to the briefing."
+    )
 
 
-Item = Annotated[str, StringConstraints(max_length=160)]
+Thread = Annotated[str, StringConstraints(max_length=160)]
 
 
-class StrategistBriefing(BaseModel):
-    """Bounded everywhere: under a JSON grammar a small model can loop until max_tokens."""
+class SceneReading(BaseModel):
+    """What the Preprocessor's model writes. Bounded everywhere: under a JSON grammar a small
+    model can loop until max_tokens."""
 
     situation: str = Field(
-        max_length=400, description="Where the story stands right now, in 1-3 sentences."
+        max_length=300, description="Where the story stands right now, in 1-2 sentences."
     )
-    player_intent: str = Field(max_length=200, description="What the player is trying to do.")
-    relevant_facts: list[Item] = Field(
-        default_factory=list,
-        max_length=6,
-        description="Facts from the story so far that this action depends on.",
+    player_intent: str = Field(max_length=160, description="What the player is trying to do.")
+    open_threads: list[Thread] = Field(
+        default_factory=list, max_length=2, description="Unresolved questions or dangers."
     )
-    characters: list[Item] = Field(
-        default_factory=list, max_length=4, description="Who is present or involved, one line each."
-    )
-    open_threads: list[Item] = Field(
-        default_factory=list, max_length=4, description="Unresolved questions or dangers."
+
+
+class StrategistBriefing(SceneReading):
+    memory: list[BriefingItem] = Field(
+        default_factory=list, description="What the story remembers that this action needs."
     )

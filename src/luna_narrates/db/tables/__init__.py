@@ -3,9 +3,32 @@
 from luna_narrates.db.tables.agent_runs import AgentRun
 from luna_narrates.db.tables.base import SCHEMA, Base
 from luna_narrates.db.tables.branches import Branch
+from luna_narrates.db.tables.character_evolution_snapshots import CharacterEvolutionSnapshot
 from luna_narrates.db.tables.cost_logs import CostLog
+from luna_narrates.db.tables.entities import Entity, EntityAlias
+from luna_narrates.db.tables.facts import Fact
+from luna_narrates.db.tables.memory_chunks import MemoryChunk
+from luna_narrates.db.tables.relationships import Relationship
 from luna_narrates.db.tables.stories import Story
-from luna_narrates.db.tables.turn_embeddings import TurnEmbedding
+from luna_narrates.db.tables.story_arcs import StoryArc, story_arc_turns
+from luna_narrates.db.tables.turn_summaries import TurnSummary
 from luna_narrates.db.tables.turns import Turn
 
-__all__ = ["SCHEMA", "AgentRun", "Base", "Branch", "CostLog", "Story", "Turn", "TurnEmbedding"]
+__all__ = [
+    "SCHEMA",
+    "AgentRun",
+    "Base",
+    "Branch",
+    "CharacterEvolutionSnapshot",
+    "CostLog",
+    "Entity",
+    "EntityAlias",
+    "Fact",
+    "MemoryChunk",
+    "Relationship",
+    "Story",
+    "StoryArc",
+    "Turn",
+    "TurnSummary",
+    "story_arc_turns",
+]

@@ -24,6 +24,9 @@ class AgentRun(Base):
     )
     position: Mapped[int] = mapped_column(Integer)
     agent: Mapped[str] = mapped_column(String(40))
+    stage: Mapped[str] = mapped_column(
+        String(20), default="turn", server_default="turn", doc="turn, remember or arc"
+    )
     provider: Mapped[str] = mapped_column(String(60))
     model: Mapped[str] = mapped_column(String(200))
     prompt: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)

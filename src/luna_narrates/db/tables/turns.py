@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, Numeric, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +31,9 @@ class Turn(Base):
     plan: Mapped[dict[str, Any]] = mapped_column(JSONB)
     total_cost_usd: Mapped[Decimal] = mapped_column(Numeric(14, 8))
     total_execution_time_seconds: Mapped[float]
+    origin: Mapped[str] = mapped_column(
+        String(20), default="generated", server_default="generated", doc="generated or imported"
+    )
     created_at: Mapped[datetime] = created_at()
 
     agent_runs: Mapped[list[AgentRun]] = relationship(

@@ -1,0 +1,90 @@
+"""What the AI sees: memory search, the briefing an action would get, the world's state."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from luna_narrates.api.deps import ServicesDep, SessionDep
+from luna_narrates.llm.tokens import token_counter
+from luna_narrates.memory import service
+from luna_narrates.memory.lineage import Lineage, lineage_of
+from luna_narrates.memory.retrieval import Query as MemoryQuery
+from luna_narrates.memory.schemas import EntityHistory, MemoryBriefing, SearchResults, WorldOut
+from luna_narrates.stories import repository as story_turns
+from luna_narrates.stories import service as stories
+
+router = APIRouter(prefix="/stories/{story_id}", tags=["memory"])
+
+
+async def active_lineage(story_id: uuid.UUID, session: SessionDep) -> Lineage:
+    """The story's active branch and its ancestry: 404 for an unknown story."""
+    branch = await stories.active_branch(session, story_id)
+    return await lineage_of(session, branch.id)
+
+
+LineageDep = Annotated[Lineage, Depends(active_lineage)]
+Text = Annotated[str, Query(min_length=1, max_length=1_000)]
+
+
+async def embed(services: ServicesDep, text: str) -> list[float]:
+    [vector] = await asyncio.to_thread(services.embedder.embed, [text])
+    return vector
+
+
+@router.get("/memory/search")
+async def search_memory(
+    session: SessionDep,
+    lineage: LineageDep,
+    services: ServicesDep,
+    q: Text,
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> SearchResults:
+    """Hybrid search (vector + full text, fused by reciprocal rank) over the active branch's
+    passages, summaries, facts, entities and arcs. A fact shows when it was superseded."""
+    return await service.search(session, lineage, q, await embed(services, q), k)
+
+
+@router.get("/briefing")
+async def preview_briefing(
+    session: SessionDep,
+    lineage: LineageDep,
+    services: ServicesDep,
+    action: Text,
+    budget: Annotated[int | None, Query(ge=50, le=32_000)] = None,
+) -> MemoryBriefing:
+    """The memory part of the briefing this action would get now, packed and cited, counted
+    with the Strategist model's tokenizer; nothing is generated or stored."""
+    settings = services.settings
+    spec = services.registry.spec(settings.model_for("strategist"))
+    recent = await story_turns.recent_turns(
+        session, lineage.branch_id, settings.recent_turns_window
+    )
+    context = "\n".join(f"{t.user_action}\n{t.narrative_text}" for t in recent)
+    return await service.briefing(
+        session,
+        lineage,
+        MemoryQuery(action, await embed(services, action), context),
+        budget or settings.briefing_token_budget,
+        token_counter(services.registry, spec),
+    )
+
+
+@router.get("/world")
+async def world(story_id: uuid.UUID, session: SessionDep, lineage: LineageDep) -> WorldOut:
+    """Every character, location, item and faction with its current facts and relationships."""
+    entities = await service.world(session, lineage)
+    return WorldOut(story_id=story_id, branch_id=lineage.branch_id, entities=entities)
+
+
+@router.get("/world/{entity}")
+async def entity_history(
+    entity: Annotated[str, Path(min_length=1, max_length=200)],
+    session: SessionDep,
+    lineage: LineageDep,
+) -> EntityHistory:
+    """One entity, by id or by any name it has had, with its whole history across turns."""
+    return await service.entity_history(session, lineage, entity)

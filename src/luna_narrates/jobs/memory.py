@@ -1,0 +1,92 @@
+"""The memory jobs: the Preprocessor's model writes down each turn, and every few turns the
+arc; each model call leaves its agent-run and cost rows beside what it produced."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from luna_narrates.agents.preprocessor import remember
+from luna_narrates.agents.preprocessor.memory_schemas import ArcInput, RememberInput
+from luna_narrates.config import Settings
+from luna_narrates.db.engine import Database
+from luna_narrates.db.tables import AgentRun
+from luna_narrates.llm.calls import AgentModel, ModelCall
+from luna_narrates.llm.embeddings import Embedder
+from luna_narrates.llm.registry import ModelRegistry
+from luna_narrates.llm.tokens import token_counter
+from luna_narrates.memory import tasks
+from luna_narrates.memory.ledger import TurnRef
+from luna_narrates.narration.records import agent_report, agent_run_row
+
+# Its own llama.cpp context on the embedded model, so background work never evicts the
+# prompt prefixes the turn's agents keep in theirs.
+MEMORY_SLOT = "memory"
+REMEMBER_POSITION = 10
+ARC_POSITION = 11
+
+
+@dataclass
+class WorkerContext:
+    """What tasks need; handed to the worker, never read from globals."""
+
+    db: Database
+    embedder: Embedder
+    registry: ModelRegistry
+    settings: Settings
+
+    def memory_model(self) -> AgentModel:
+        spec = self.registry.spec(self.settings.model_for("preprocessor"))
+        return AgentModel(
+            spec,
+            self.registry.model(spec, MEMORY_SLOT),
+            self.settings.model_timeout_seconds,
+            token_counter(self.registry, spec),
+        )
+
+
+def _run_row(stage: str, position: int, record: ModelCall, data: object, ref: TurnRef) -> AgentRun:
+    assert hasattr(data, "model_dump")
+    row = agent_run_row(
+        position,
+        record,
+        data.model_dump(mode="json"),
+        agent_report(record),
+        ref.story_id,
+        ref.turn_id,
+    )
+    row.turn_id = ref.turn_id
+    row.stage = stage
+    return row
+
+
+async def remember_turn(worker: WorkerContext, turn_id: uuid.UUID) -> bool:
+    """Summary, entities, facts, relationships and changes of one turn. True when an arc
+    summary is due after it."""
+    context = await tasks.read_turn(worker.db, turn_id)
+    if context is None:
+        return False
+    data = RememberInput(
+        story=context.frame,
+        turn=context.turn,
+        known_entities=list(dict.fromkeys(context.book.display.values())),
+    )
+    memory, record = await remember.remember(data, worker.memory_model())
+    run = _run_row("remember", REMEMBER_POSITION, record, data, context.ref)
+    await tasks.write_memory(worker.db, worker.embedder, context, memory, [run])
+    return tasks.arc_is_due(context.ref.turn_number, worker.settings.arc_length_turns)
+
+
+async def summarize_arc(worker: WorkerContext, turn_id: uuid.UUID) -> uuid.UUID | None:
+    context = await tasks.read_arc(worker.db, turn_id, worker.settings.arc_length_turns)
+    if context is None:
+        return None
+    data = ArcInput(
+        story=context.turn.frame,
+        first_turn=context.first_turn,
+        last_turn=context.turn.ref.turn_number,
+        turn_summaries=context.summaries,
+    )
+    arc, record = await remember.summarize_arc(data, worker.memory_model())
+    run = _run_row("arc", ARC_POSITION, record, data, context.turn.ref)
+    return await tasks.write_arc(worker.db, worker.embedder, context, arc, [run])

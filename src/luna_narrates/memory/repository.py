@@ -1,0 +1,299 @@
+"""All of memory's SQL. Every read joins the branch lineage (see lineage.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from luna_narrates.db.tables import (
+    CharacterEvolutionSnapshot,
+    EntityAlias,
+    Fact,
+    MemoryChunk,
+    Relationship,
+    TurnSummary,
+)
+from luna_narrates.memory.lineage import Lineage, join
+
+CHUNK_COLUMNS = "c.id, c.kind, c.source_id, c.text, c.turn_number, c.turn_id, c.branch_id"
+
+
+def vector_literal(vector: Sequence[float]) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+
+
+async def _rows(session: AsyncSession, sql: str, **params: Any) -> list[RowMapping]:
+    result = await session.execute(text(sql), params)
+    return list(result.mappings().all())
+
+
+async def vector_search(
+    session: AsyncSession,
+    lineage: Lineage,
+    vector: Sequence[float],
+    k: int,
+    kinds: Sequence[str] | None = None,
+) -> list[RowMapping]:
+    """Nearest chunks by cosine distance. The HNSW index answers first, over-fetching because
+    it filters by story and lineage after the scan; if that leaves fewer than k (a small story
+    among large ones, or a short branch) an exact scan of the lineage answers instead."""
+    params = {
+        **lineage.params(),
+        "q": vector_literal(vector),
+        "k": k,
+        "fetch": max(10 * k, 100),
+        "kinds": list(kinds or []),
+    }
+    only = "AND m.kind = ANY(CAST(:kinds AS text[]))" if kinds else ""
+    await session.execute(text(f"SET LOCAL hnsw.ef_search = {int(params['fetch'])}"))
+    rows = await _rows(
+        session,
+        f"""
+        SELECT {CHUNK_COLUMNS}, c.distance FROM (
+            SELECT m.*, m.embedding <=> CAST(:q AS vector) AS distance
+            FROM memory_chunks m WHERE m.story_id = :story_id {only}
+            ORDER BY m.embedding <=> CAST(:q AS vector) LIMIT :fetch
+        ) c {join("c")}
+        ORDER BY c.distance LIMIT :k
+        """,
+        **params,
+    )
+    if len(rows) >= k:
+        return rows
+    return await _rows(
+        session,
+        f"""
+        WITH c AS MATERIALIZED (
+            SELECT m.* FROM memory_chunks m {join("m")} WHERE m.story_id = :story_id {only}
+        )
+        SELECT {CHUNK_COLUMNS}, c.embedding <=> CAST(:q AS vector) AS distance
+        FROM c ORDER BY distance LIMIT :k
+        """,
+        **params,
+    )
+
+
+async def text_search(
+    session: AsyncSession, lineage: Lineage, terms: str, k: int
+) -> list[RowMapping]:
+    if not terms:
+        return []
+    return await _rows(
+        session,
+        f"""
+        SELECT {CHUNK_COLUMNS}, ts_rank_cd(c.search, query) AS rank
+        FROM memory_chunks c {join("c")},
+             websearch_to_tsquery('english', :terms) AS query
+        WHERE c.story_id = :story_id AND c.search @@ query
+        ORDER BY rank DESC, c.turn_number DESC LIMIT :k
+        """,
+        **lineage.params(),
+        terms=terms,
+        k=k,
+    )
+
+
+async def names(
+    session: AsyncSession, lineage: Lineage, entity_ids: Sequence[uuid.UUID] | None = None
+) -> list[RowMapping]:
+    """Every name of the entities (all of the lineage's when None), newest first, with kind."""
+    where = "AND a.entity_id = ANY(CAST(:ids AS uuid[]))" if entity_ids is not None else ""
+    return await _rows(
+        session,
+        f"""
+        SELECT a.entity_id, a.alias, a.normalized, a.is_primary, a.turn_number,
+               e.kind, e.description, e.turn_number AS first_turn
+        FROM entity_aliases a {join("a")} JOIN entities e ON e.id = a.entity_id
+        WHERE a.story_id = :story_id {where}
+        ORDER BY a.turn_number DESC, a.is_primary DESC
+        """,
+        **lineage.params(),
+        ids=list(entity_ids or []),
+    )
+
+
+async def subjects_with_object(
+    session: AsyncSession, lineage: Lineage, entity_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    rows = await _rows(
+        session,
+        f"""
+        SELECT DISTINCT f.entity_id FROM facts f {join("f")}
+        WHERE f.object_entity_id = ANY(CAST(:ids AS uuid[]))
+        """,
+        **lineage.params(),
+        ids=list(entity_ids),
+    )
+    return [row["entity_id"] for row in rows]
+
+
+async def fact_history(
+    session: AsyncSession, lineage: Lineage, entity_ids: Sequence[uuid.UUID]
+) -> list[RowMapping]:
+    """Every fact of the entities on the lineage, each with the turn it stopped being true
+    (the next value of the same key on the lineage), or NULL while it is current."""
+    return await _rows(
+        session,
+        f"""
+        SELECT f.id, f.entity_id, f.key, f.value, f.object_entity_id, f.turn_number,
+               lead(f.turn_number) OVER w AS ended_turn,
+               lag(f.value) OVER w AS previous_value
+        FROM facts f {join("f")}
+        WHERE f.entity_id = ANY(CAST(:ids AS uuid[]))
+        WINDOW w AS (PARTITION BY f.entity_id, f.key ORDER BY f.turn_number, f.created_at, f.id)
+        ORDER BY f.entity_id, f.key, f.turn_number
+        """,
+        **lineage.params(),
+        ids=list(entity_ids),
+    )
+
+
+async def relationship_history(
+    session: AsyncSession, lineage: Lineage, entity_ids: Sequence[uuid.UUID]
+) -> list[RowMapping]:
+    return await _rows(
+        session,
+        f"""
+        SELECT r.id, r.source_entity_id, r.target_entity_id, r.disposition, r.score,
+               r.turn_number,
+               lead(r.turn_number) OVER w AS ended_turn
+        FROM relationships r {join("r")}
+        WHERE r.source_entity_id = ANY(CAST(:ids AS uuid[]))
+           OR r.target_entity_id = ANY(CAST(:ids AS uuid[]))
+        WINDOW w AS (PARTITION BY r.source_entity_id, r.target_entity_id
+                     ORDER BY r.turn_number, r.created_at, r.id)
+        ORDER BY r.turn_number
+        """,
+        **lineage.params(),
+        ids=list(entity_ids),
+    )
+
+
+async def snapshots(
+    session: AsyncSession, lineage: Lineage, entity_ids: Sequence[uuid.UUID]
+) -> list[RowMapping]:
+    return await _rows(
+        session,
+        f"""
+        SELECT s.id, s.entity_id, s.change, s.turn_number
+        FROM character_evolution_snapshots s {join("s")}
+        WHERE s.entity_id = ANY(CAST(:ids AS uuid[]))
+        ORDER BY s.turn_number
+        """,
+        **lineage.params(),
+        ids=list(entity_ids),
+    )
+
+
+async def entity_ids(session: AsyncSession, lineage: Lineage) -> list[uuid.UUID]:
+    rows = await _rows(
+        session,
+        f"SELECT e.id FROM entities e {join('e')} WHERE e.story_id = :story_id "
+        "ORDER BY e.turn_number, e.name",
+        **lineage.params(),
+    )
+    return [row["id"] for row in rows]
+
+
+async def facts_by_id(session: AsyncSession, fact_ids: Sequence[uuid.UUID]) -> list[RowMapping]:
+    return await _rows(
+        session,
+        "SELECT id, entity_id, key FROM facts WHERE id = ANY(CAST(:ids AS uuid[]))",
+        ids=list(fact_ids),
+    )
+
+
+async def turns_to_show(session: AsyncSession, lineage: Lineage, latest: int) -> list[RowMapping]:
+    """The latest `latest` turns, and every turn whose memory is not built yet: until its
+    summary exists a turn is shown raw, so no turn is ever invisible to the next one."""
+    return await _rows(
+        session,
+        f"""
+        SELECT t.id, t.turn_number, t.user_action, t.narrative_text, s.summary
+        FROM turns t {join("t")} LEFT JOIN turn_summaries s ON s.turn_id = t.id
+        WHERE t.story_id = :story_id
+          AND (s.turn_id IS NULL OR t.turn_number > (
+              SELECT coalesce(max(t2.turn_number), 0) - :latest
+              FROM turns t2 {join("t2")} WHERE t2.story_id = :story_id))
+        ORDER BY t.turn_number DESC
+        """,
+        **lineage.params(),
+        latest=latest,
+    )
+
+
+async def latest_arcs(session: AsyncSession, lineage: Lineage, n: int) -> list[RowMapping]:
+    return await _rows(
+        session,
+        f"""
+        SELECT a.id, a.first_turn, a.turn_number, a.title, a.summary
+        FROM story_arcs a {join("a")} WHERE a.story_id = :story_id
+        ORDER BY a.turn_number DESC LIMIT :n
+        """,
+        **lineage.params(),
+        n=n,
+    )
+
+
+async def arcs_by_id(session: AsyncSession, arc_ids: Sequence[uuid.UUID]) -> list[RowMapping]:
+    return await _rows(
+        session,
+        "SELECT id, first_turn, turn_number, title, summary FROM story_arcs "
+        "WHERE id = ANY(CAST(:ids AS uuid[]))",
+        ids=list(arc_ids),
+    )
+
+
+async def summaries(
+    session: AsyncSession, lineage: Lineage, first: int, last: int
+) -> list[RowMapping]:
+    """The turns of a range with their summaries (NULL where not built yet)."""
+    return await _rows(
+        session,
+        f"""
+        SELECT t.id, t.turn_number, t.user_action, t.narrative_text, s.summary
+        FROM turns t {join("t")} LEFT JOIN turn_summaries s ON s.turn_id = t.id
+        WHERE t.story_id = :story_id AND t.turn_number BETWEEN :first AND :last
+        ORDER BY t.turn_number
+        """,
+        **lineage.params(),
+        first=first,
+        last=last,
+    )
+
+
+async def turn_ids(session: AsyncSession, branch_id: uuid.UUID) -> dict[int, uuid.UUID]:
+    rows = await _rows(
+        session, "SELECT turn_number, id FROM turns WHERE branch_id = :b", b=branch_id
+    )
+    return {row["turn_number"]: row["id"] for row in rows}
+
+
+async def forget_turn(session: AsyncSession, turn_id: uuid.UUID, kinds: Sequence[str]) -> None:
+    """Removes what a memory job wrote for a turn, so running it again writes it once.
+
+    Entities, their names and their documents stay: later turns may refer to them, and a
+    re-run finds them again.
+    """
+    for table in (Fact, Relationship, CharacterEvolutionSnapshot, TurnSummary):
+        await session.execute(delete(table).where(table.turn_id == turn_id))
+    await session.execute(
+        delete(MemoryChunk).where(MemoryChunk.turn_id == turn_id, MemoryChunk.kind.in_(kinds))
+    )
+
+
+async def forget_passages(session: AsyncSession, turn_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(MemoryChunk).where(MemoryChunk.turn_id == turn_id, MemoryChunk.kind == "passage")
+    )
+
+
+async def add_aliases(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(EntityAlias).values(rows).on_conflict_do_nothing())
