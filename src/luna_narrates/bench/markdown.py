@@ -11,8 +11,7 @@ from luna_narrates.bench.report import BenchReport
 from luna_narrates.bench.summary import RunSummary
 from luna_narrates.config import AGENTS
 
-SECTION_START = "<!-- bench:turn:start -->"
-SECTION_END = "<!-- bench:turn:end -->"
+SECTION_START, SECTION_END = "<!-- bench:turn:start -->", "<!-- bench:turn:end -->"
 SECTION_TITLE = "## luna bench turn"
 TOKENS_RATIO_TARGET = 0.95
 TTFT_RATIO_TARGET = 1.5
@@ -215,19 +214,24 @@ def render_markdown(report: BenchReport) -> str:
     return "\n".join(parts) + "\n" + SECTION_END + "\n"
 
 
-def replace_section(document: str, section: str) -> str:
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+
+
+def replace_section(document: str, section: str, name: str = "turn") -> str:
     """Replaces the text between the markers, or appends the section when there is none."""
-    start, end = document.find(SECTION_START), document.find(SECTION_END)
+    opening, closing = markers(name)
+    start, end = document.find(opening), document.find(closing)
     if start != -1 and end > start:
-        tail = document[end + len(SECTION_END) :].removeprefix("\n")
+        tail = document[end + len(closing) :].removeprefix("\n")
         return document[:start] + section + tail
     return document.rstrip("\n") + "\n\n" + section
 
 
-def write_section(path: Path, section: str) -> None:
+def write_section(path: Path, section: str, name: str = "turn") -> None:
     document = path.read_text() if path.exists() else DOCUMENT_HEADER
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(replace_section(document, section))
+    path.write_text(replace_section(document, section, name))
 
 
 def default_document() -> Path:

@@ -92,3 +92,50 @@ def turn(
         path = default_document()
         write_section(path, render_markdown(report))
         console.print(f"Wrote the section to {path}.")
+
+
+@bench_app.command("memory")
+def memory(
+    turns: Annotated[int, typer.Option(min=20, help="Turns in the recall campaign.")] = 300,
+    seed: Annotated[int, typer.Option(help="Campaign generator seed.")] = 7,
+    latency_sizes: Annotated[
+        str, typer.Option(help="Comma-separated story sizes (turns) for the latency test.")
+    ] = "100,1000,10000",
+    latency_queries: Annotated[int, typer.Option(min=5, help="Queries per size.")] = 40,
+    write: Annotated[
+        bool, typer.Option("--write/--no-write", help="Update docs/benchmarks.md.")
+    ] = True,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Data directory for the embedded database (default: a fresh /tmp/luna-bench-*)."
+        ),
+    ] = None,
+) -> None:
+    """Measure memory: fact recall at 400, 1,500 and 4,000 tokens, superseded facts shown as
+    current, compression, and retrieval latency, against a recency window and vector top-k."""
+    from datetime import UTC, datetime
+
+    from luna_narrates.bench.markdown import default_document, write_section
+    from luna_narrates.bench.memory import MemoryBenchConfig, run_memory_bench
+    from luna_narrates.bench.memory_markdown import SECTION, render_markdown, tables
+
+    sizes = tuple(int(size) for size in latency_sizes.split(",") if size.strip())
+    config = MemoryBenchConfig(
+        turns=turns,
+        seed=seed,
+        latency_sizes=sizes,
+        latency_queries=latency_queries,
+        compression_at=tuple(at for at in (100, 300) if at <= turns),
+        data_dir=data_dir or fresh_data_dir(),
+    )
+    command = shlex.join(["luna", *sys.argv[1:]])
+    console.print(f"[bold]{command}[/] (data in {config.data_dir})")
+    result = run_memory_bench(config, lambda line: console.print(f"  {line}", style="dim"))
+    for table in tables(result):
+        console.print(rich_table(table))
+    if write:
+        path = default_document()
+        date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        write_section(path, render_markdown(result, command, date), SECTION)
+        console.print(f"Wrote the section to {path}.")
