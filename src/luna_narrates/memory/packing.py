@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from luna_narrates.agents.preprocessor.schemas import BriefingItem
 
+# No tokenizer we count with packs more characters than this into one token of story text.
+MAX_CHARS_PER_TOKEN = 12
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -37,12 +40,16 @@ def pack(
     candidates: Iterable[Candidate], budget: int, count_tokens: Callable[[str], int]
 ) -> Packed:
     """Greedy by rank: an item that does not fit is skipped and smaller ones may still fit.
-    Each item costs its line plus the newline that joins it to the next."""
+    Each item costs its line plus the newline that joins it to the next. Lines far longer than
+    what is left are skipped without asking the tokenizer, which is the costly part."""
     ranked = rank(candidates)
     chosen: list[Candidate] = []
     used = 0
     for candidate in ranked:
-        cost = count_tokens(candidate.item.line() + "\n")
+        line = candidate.item.line() + "\n"
+        if len(line) > (budget - used) * MAX_CHARS_PER_TOKEN:
+            continue
+        cost = count_tokens(line)
         if used + cost <= budget:
             chosen.append(candidate)
             used += cost

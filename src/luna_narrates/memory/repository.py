@@ -21,6 +21,7 @@ from luna_narrates.db.tables import (
 )
 from luna_narrates.memory.lineage import Lineage, join
 
+HNSW_MAX_EF = 1000  # pgvector's upper limit for hnsw.ef_search
 CHUNK_COLUMNS = "c.id, c.kind, c.source_id, c.text, c.turn_number, c.turn_id, c.branch_id"
 
 
@@ -41,31 +42,36 @@ async def vector_search(
     kinds: Sequence[str] | None = None,
 ) -> list[RowMapping]:
     """Nearest chunks by cosine distance. The HNSW index answers first, over-fetching because
-    it filters by story and lineage after the scan; if that leaves fewer than k (a small story
-    among large ones, or a short branch) an exact scan of the lineage answers instead."""
+    story and lineage are filtered after its scan; if that leaves fewer than k it answers again
+    with its widest search, and only then (a small story among large ones, a short branch) does
+    an exact scan of the lineage answer instead."""
     params = {
         **lineage.params(),
         "q": vector_literal(vector),
         "k": k,
-        "fetch": max(10 * k, 100),
+        "fetch": max(4 * k, 100),
         "kinds": list(kinds or []),
     }
     only = "AND m.kind = ANY(CAST(:kinds AS text[]))" if kinds else ""
     await session.execute(text(f"SET LOCAL hnsw.ef_search = {int(params['fetch'])}"))
-    rows = await _rows(
-        session,
-        f"""
+    hnsw_sql = f"""
         SELECT {CHUNK_COLUMNS}, c.distance FROM (
             SELECT m.*, m.embedding <=> CAST(:q AS vector) AS distance
             FROM memory_chunks m WHERE m.story_id = :story_id {only}
             ORDER BY m.embedding <=> CAST(:q AS vector) LIMIT :fetch
         ) c {join("c")}
         ORDER BY c.distance LIMIT :k
-        """,
-        **params,
-    )
+        """
+    rows = await _rows(session, hnsw_sql, **params)
     if len(rows) >= k:
         return rows
+    if params["fetch"] < HNSW_MAX_EF:
+        # The index answers again with a wider search before anything scans the story.
+        params["fetch"] = HNSW_MAX_EF
+        await session.execute(text(f"SET LOCAL hnsw.ef_search = {HNSW_MAX_EF}"))
+        rows = await _rows(session, hnsw_sql, **params)
+        if len(rows) >= k:
+            return rows
     return await _rows(
         session,
         f"""
@@ -79,23 +85,43 @@ async def vector_search(
     )
 
 
+# Words in more than this share of all indexed texts carry no signal for full-text search
+# (the vector side handles meaning) and make it rank a third of the story: PostgreSQL's own
+# statistics (ANALYZE keeps element frequencies for tsvector columns) say which they are.
+COMMON_TERM_SHARE = 0.02
+
+
 async def text_search(
     session: AsyncSession, lineage: Lineage, terms: str, k: int
 ) -> list[RowMapping]:
+    """Chunks matching any of the query's informative words, best ts_rank_cd first."""
     if not terms:
         return []
     return await _rows(
         session,
         f"""
+        WITH common AS (
+            SELECT e.lexeme
+            FROM pg_stats p,
+                 unnest(CAST(CAST(p.most_common_elems AS text) AS text[]),
+                        p.most_common_elem_freqs) AS e(lexeme, share)
+            WHERE p.schemaname = current_schema() AND p.tablename = 'memory_chunks'
+              AND p.attname = 'search' AND e.share > :common_share
+        ), wanted AS (
+            SELECT string_agg(quote_literal(w.lexeme), ' | ') AS words
+            FROM unnest(tsvector_to_array(to_tsvector('english', :terms))) AS w(lexeme)
+            WHERE w.lexeme NOT IN (SELECT lexeme FROM common)
+        )
         SELECT {CHUNK_COLUMNS}, ts_rank_cd(c.search, query) AS rank
-        FROM memory_chunks c {join("c")},
-             websearch_to_tsquery('english', :terms) AS query
-        WHERE c.story_id = :story_id AND c.search @@ query
+        FROM wanted, to_tsquery('simple', coalesce(wanted.words, '')) AS query,
+             memory_chunks c {join("c")}
+        WHERE wanted.words IS NOT NULL AND c.story_id = :story_id AND c.search @@ query
         ORDER BY rank DESC, c.turn_number DESC LIMIT :k
         """,
         **lineage.params(),
         terms=terms,
         k=k,
+        common_share=COMMON_TERM_SHARE,
     )
 
 
@@ -209,22 +235,29 @@ async def facts_by_id(session: AsyncSession, fact_ids: Sequence[uuid.UUID]) -> l
     )
 
 
-async def turns_to_show(session: AsyncSession, lineage: Lineage, latest: int) -> list[RowMapping]:
-    """The latest `latest` turns, and every turn whose memory is not built yet: until its
-    summary exists a turn is shown raw, so no turn is ever invisible to the next one."""
+# How far back a turn whose memory is still missing is shown raw. Older ones (a job that kept
+# failing) stay findable through the passage index, which is built by a separate job.
+PENDING_WINDOW = 50
+
+
+async def turns_to_show(session: AsyncSession, lineage: Lineage) -> list[RowMapping]:
+    """The latest turns of the lineage, newest first, each with its summary if written."""
     return await _rows(
         session,
-        f"""
+        """
         SELECT t.id, t.turn_number, t.user_action, t.narrative_text, s.summary
-        FROM turns t {join("t")} LEFT JOIN turn_summaries s ON s.turn_id = t.id
-        WHERE t.story_id = :story_id
-          AND (s.turn_id IS NULL OR t.turn_number > (
-              SELECT coalesce(max(t2.turn_number), 0) - :latest
-              FROM turns t2 {join("t2")} WHERE t2.story_id = :story_id))
-        ORDER BY t.turn_number DESC
+        FROM unnest(CAST(:lineage_branches AS uuid[]), CAST(:lineage_upto AS int[]))
+             AS lineage(branch_id, upto)
+        CROSS JOIN LATERAL (
+            SELECT * FROM turns
+            WHERE turns.branch_id = lineage.branch_id AND turns.turn_number <= lineage.upto
+            ORDER BY turns.turn_number DESC LIMIT :window
+        ) t
+        LEFT JOIN turn_summaries s ON s.turn_id = t.id
+        ORDER BY t.turn_number DESC LIMIT :window
         """,
         **lineage.params(),
-        latest=latest,
+        window=PENDING_WINDOW,
     )
 
 

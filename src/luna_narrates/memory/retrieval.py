@@ -227,9 +227,11 @@ async def gather(
                     )
                 )
 
-    for position, turn in enumerate(await repository.turns_to_show(session, lineage, latest=1)):
+    for position, turn in enumerate(await repository.turns_to_show(session, lineage)):
         # The latest turn is what the action follows; older ones appear here only while
         # their memory is being built, raw, so that no turn is ever invisible.
+        if position > 0 and turn["summary"] is not None:
+            continue
         score, reason = (
             (LAST_TURN, "what just happened")
             if position == 0
