@@ -21,6 +21,7 @@ from luna_narrates.bench.markdown import (
 )
 from luna_narrates.bench.report import BenchReport, run_bench
 from luna_narrates.bench.turn import BenchConfig, SseEvent, _Collector
+from luna_narrates.db.embedded import stop_embedded_postgres
 
 HEADINGS = (
     "## luna bench turn",
@@ -33,7 +34,13 @@ HEADINGS = (
 
 async def bench(config: BenchConfig) -> BenchReport:
     # On a thread: the bench runs its own event loops with asyncio.run.
-    return await asyncio.to_thread(run_bench, config, "luna bench turn --turns 2", lambda _: None)
+    try:
+        return await asyncio.to_thread(
+            run_bench, config, "luna bench turn --turns 2", lambda _: None
+        )
+    finally:
+        # Before the session's temporary directory goes, or the server outlives it.
+        stop_embedded_postgres(config.data_dir / "pg")
 
 
 def check_structure(report: BenchReport, config: BenchConfig) -> None:

@@ -20,6 +20,7 @@ from luna_narrates.bench.memory import (
     score_probe,
 )
 from luna_narrates.bench.memory_markdown import render_markdown
+from luna_narrates.db.embedded import stop_embedded_postgres
 
 PROBE = Probe(
     after_turn=40,
@@ -78,7 +79,11 @@ async def test_memory_bench_tiny(data_dir: Path) -> None:
         latency_queries=5,
         data_dir=data_dir / "bench-memory",
     )
-    result = await asyncio.to_thread(run_memory_bench, config, lambda _: None)
+    try:
+        result = await asyncio.to_thread(run_memory_bench, config, lambda _: None)
+    finally:
+        # Before the session's temporary directory goes, or the server outlives it.
+        stop_embedded_postgres(config.settings().embedded_database_dir)
     assert result.probes >= 1
     assert set(result.scores) == {(s, b) for s in SYSTEMS for b in config.budgets}
     needed = sum(result.probe_kinds.values())

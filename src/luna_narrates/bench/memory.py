@@ -22,7 +22,7 @@ from pathlib import Path
 from luna_narrates.agents.preprocessor.agent import memory_budget
 from luna_narrates.agents.preprocessor.schemas import BriefingItem, Citation
 from luna_narrates.bench.campaign import Campaign, CampaignTurn, Probe, generate
-from luna_narrates.bench.memory_load import create_story, load_synthetic
+from luna_narrates.bench.memory_load import analyze, create_story, load_synthetic
 from luna_narrates.config import Settings
 from luna_narrates.llm.tokens import token_counter
 from luna_narrates.memory import repository, tasks
@@ -314,6 +314,7 @@ async def run_memory_bench_async(
         campaign = generate(config.turns, seed=config.seed)
         started = time.perf_counter()
         _, branch_id = await build_campaign(services, campaign, progress)
+        await analyze(services)
         build_seconds = time.perf_counter() - started
         progress(f"built memory for {config.turns} turns in {build_seconds:.0f} s")
         scores, embed_ms = await measure_recall(

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.bench.campaign import Campaign
@@ -58,6 +58,14 @@ def row(obj: Base) -> dict[str, Any]:
 async def insert_rows(session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]) -> None:
     for start in range(0, len(rows), BATCH):
         await session.execute(insert(table), rows[start : start + BATCH])
+
+
+async def analyze(services: Services) -> None:
+    """What autovacuum does for a database that grew turn by turn: fresh planner statistics.
+    Right after a bulk load the planner would still think the story is small."""
+    async with services.db.transaction() as session:
+        for table in ("turns", "memory_chunks", "facts", "entity_aliases", "relationships"):
+            await session.execute(text(f"ANALYZE {table}"))
 
 
 async def create_story(services: Services, campaign: Campaign) -> StoryOut:
@@ -134,4 +142,5 @@ async def load_synthetic(
     async with services.db.transaction() as session:
         for table, rows in tables.items():
             await insert_rows(session, table, rows)
+    await analyze(services)
     return branch_id, unit_vectors(rng, len(campaign.probes))

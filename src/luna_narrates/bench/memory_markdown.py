@@ -114,7 +114,8 @@ def latency_table(result: MemoryBenchResult) -> Table:
         ("story", "system", "p50", "p95", "queries"),
         rows,
         f"Target: LUNA p95 < {P95_TARGET_MS:.0f} ms at {TARGET_SIZE:,} turns {verdict}. "
-        "Synthetic stories with precomputed random unit vectors, all in one database, queried "
+        "Synthetic stories with precomputed random unit vectors, all in one database (analyzed "
+        "after loading, as autovacuum would have), queried "
         "one after another, each with its own session (the Python garbage collector is kept off "
         "the benchmark's own in-memory campaign); embedding "
         f"the action itself (MiniLM, CPU) adds a median {result.embed_ms:.1f} ms.",
