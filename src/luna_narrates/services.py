@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from luna_narrates.jobs.queue import WorkerContext, build_app, enqueue_post_turn
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.narration.pipeline import Narrator
+
+log = logging.getLogger("luna_narrates")
 
 
 @dataclass
@@ -45,17 +48,28 @@ async def open_services(settings: Settings, *, run_worker: bool) -> AsyncIterato
     )
     services = Services(settings, db, registry, jobs, narrator, embedder)
     worker: asyncio.Task[None] | None = None
+    # Every turn embeds its action; load the embedder while the server waits for the first.
+    warming = asyncio.create_task(warm(embedder), name="luna-embedder")
     async with jobs.open_async():
         if run_worker:
             worker = asyncio.create_task(run_job_worker(services), name="luna-worker")
         try:
             yield services
         finally:
+            await warming
             if worker is not None:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
             await db.dispose()
+
+
+async def warm(embedder: Embedder) -> None:
+    """A failure here is reported by the first turn that needs the embedder, and by doctor."""
+    try:
+        await asyncio.to_thread(embedder.warm)
+    except Exception as error:  # logged; the turn that needs the embedder raises it
+        log.warning("the embedder could not be loaded yet: %s", error)
 
 
 async def run_job_worker(services: Services, *, wait: bool = True) -> None:

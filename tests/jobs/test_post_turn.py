@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -74,6 +75,11 @@ async def test_a_turn_defers_its_memory_jobs_and_the_worker_builds_its_memory(
         run = await session.scalar(select(AgentRun).where(AgentRun.stage == "remember"))
     assert {"passage", "summary", "entity", "fact"} <= set(kinds)
     assert run is not None and run.agent == "preprocessor" and run.output["summary"]
+
+    shown = (await client.get(f"/stories/{story['id']}/turns/1")).json()
+    stages = [(a["agent"], a["stage"]) for a in shown["agents"]]
+    assert stages[-1] == ("preprocessor", "remember")
+    assert Decimal(shown["total_cost_usd"]) == Decimal(turn["total_cost_usd"]), "turn cost only"
 
     world = (await client.get(f"/stories/{story['id']}/world")).json()
     ila = next(e for e in world["entities"] if e["name"] == "Ila")

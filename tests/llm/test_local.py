@@ -111,9 +111,9 @@ def test_largest_allowed_prompts_fit_the_default_context(engine: LocalEngine) ->
         for n in range(defaults.recent_turns_window)
     ]
     widest = StrategistBriefing(
-        situation="x " * 150,
-        player_intent="y " * 80,
-        open_threads=["t " * 80] * 2,
+        situation="x " * 100,
+        player_intent="y " * 60,
+        open_threads=["t " * 50] * 2,
         memory=[
             BriefingItem(kind="passage", text="m " * 200, source=Citation(turn=n))
             for n in range(1, 60)
@@ -218,7 +218,7 @@ def test_the_widest_answers_fit_the_preprocessors_answer_limits(engine: LocalEng
     from luna_narrates.agents.preprocessor.schemas import SceneReading
 
     scene = SceneReading(
-        situation=prose(300), player_intent=prose(160), open_threads=[prose(160)] * 2
+        situation=prose(200), player_intent=prose(120), open_threads=[prose(100)] * 2
     )
     memory = TurnMemory(
         summary=prose(300),

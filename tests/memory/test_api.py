@@ -24,6 +24,7 @@ async def test_import_appends_turns_in_order_and_defers_their_memory_jobs(
     assert second["memory_jobs"] == 8
     turns = (await client.get(f"/stories/{story['id']}/turns")).json()["items"]
     assert [t["user_action"] for t in turns] == [a for a, _ in TURNS]
+    assert {t["origin"] for t in turns} == {"imported"}
 
 
 async def test_a_bad_import_is_refused_whole(

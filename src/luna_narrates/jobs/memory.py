@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
 from luna_narrates.agents.preprocessor import remember
 from luna_narrates.agents.preprocessor.memory_schemas import ArcInput, RememberInput
 from luna_narrates.config import Settings
@@ -45,8 +47,10 @@ class WorkerContext:
         )
 
 
-def _run_row(stage: str, position: int, record: ModelCall, data: object, ref: TurnRef) -> AgentRun:
-    assert hasattr(data, "model_dump")
+def _run_row(
+    stage: str, position: int, record: ModelCall, data: BaseModel, ref: TurnRef
+) -> AgentRun:
+    """The model call's agent-run row (with its cost row), attached to the turn it is about."""
     row = agent_run_row(
         position,
         record,
@@ -55,7 +59,7 @@ def _run_row(stage: str, position: int, record: ModelCall, data: object, ref: Tu
         ref.story_id,
         ref.turn_id,
     )
-    row.turn_id = ref.turn_id
+    row.turn_id = ref.turn_id  # not through a Turn relationship: the turn is already stored
     row.stage = stage
     return row
 

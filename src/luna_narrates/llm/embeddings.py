@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import threading
 from pathlib import Path
@@ -24,6 +25,15 @@ def minilm_path() -> Path:
     return path
 
 
+@functools.cache
+def _sentence_transformer(path: str) -> Any:
+    """One loaded copy per process, shared by every Embedder: the weights never change."""
+    forbid_model_downloads()
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(path, device="cpu", local_files_only=True)
+
+
 class Embedder:
     """Loads lazily: importing sentence-transformers costs seconds the server should not pay."""
 
@@ -37,13 +47,12 @@ class Embedder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                forbid_model_downloads()
-                from sentence_transformers import SentenceTransformer
-
-                self._model = SentenceTransformer(
-                    str(minilm_path()), device="cpu", local_files_only=True
-                )
+                self._model = _sentence_transformer(str(minilm_path()))
             return self._model
+
+    def warm(self) -> None:
+        """Loads the model now (seconds, mostly importing torch), so the first turn need not."""
+        self._load()
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         vectors = self._load().encode(texts, normalize_embeddings=True, convert_to_numpy=True)

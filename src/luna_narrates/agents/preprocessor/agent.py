@@ -31,7 +31,7 @@ def memory_budget(token_budget: int) -> int:
 
 # Room for the widest scene reading the schema allows, so a grammar-bound answer is never cut
 # off mid-JSON (which costs a retry); the budget is then enforced by fit_to_budget.
-MAX_SCENE_TOKENS = 320
+MAX_SCENE_TOKENS = 220
 
 
 def prompts(data: PreprocessorInput) -> tuple[str, str]:
@@ -91,7 +91,8 @@ async def run(
     """`count_tokens` is the tokenizer of the model that reads the briefing (the Strategist's);
     the Preprocessor's own by default."""
     system, user = prompts(data)
-    call = model.call(NAME, system, user, max_tokens=MAX_SCENE_TOKENS)
+    # Reading, not storytelling: a cooler temperature keeps it short and on the facts.
+    call = model.call(NAME, system, user, max_tokens=MAX_SCENE_TOKENS, temperature=0.3)
     scene, record = await run_structured(call, SceneReading)
     briefing = StrategistBriefing(**scene.model_dump(), memory=data.memory)
     fitted = fit_to_budget(briefing, data.token_budget, count_tokens or model.count_tokens)

@@ -54,17 +54,18 @@ class PreprocessorInput(BaseModel):
     )
 
 
-Thread = Annotated[str, StringConstraints(max_length=160)]
+Thread = Annotated[str, StringConstraints(max_length=100)]
 
 
 class SceneReading(BaseModel):
-    """What the Preprocessor's model writes. Bounded everywhere: under a JSON grammar a small
-    model can loop until max_tokens."""
+    """What the Preprocessor's model writes. Bounded to about the scene's share of the budget
+    (agent.scene_budget): a longer answer costs seconds of generation only to be cut, and
+    under a JSON grammar a small model can otherwise loop until max_tokens."""
 
     situation: str = Field(
-        max_length=300, description="Where the story stands right now, in 1-2 sentences."
+        max_length=200, description="Where the story stands right now, in one or two sentences."
     )
-    player_intent: str = Field(max_length=160, description="What the player is trying to do.")
+    player_intent: str = Field(max_length=120, description="What the player is trying to do.")
     open_threads: list[Thread] = Field(
         default_factory=list, max_length=2, description="Unresolved questions or dangers."
     )
