@@ -6,8 +6,9 @@ from luna_narrates.agents.schemas import PastTurn, StoryFrame
 from luna_narrates.kit.templates import tail_words
 
 # Each recent passage is cut to its end: a bounded window keeps every prompt's size, and so
-# the time to the first token, the same at turn 20 as at turn 2.
-RECENT_PASSAGE_WORDS = 100
+# the time to the first token, the same at turn 20 as at turn 2. The Preprocessor reads them
+# only for the scene; what matters from further back reaches the briefing through memory.
+RECENT_PASSAGE_WORDS = 60
 
 
 def render_frame(story: StoryFrame) -> str:
