@@ -22,6 +22,14 @@ bench_app = typer.Typer(
 )
 console = Console()
 
+WriteOption = Annotated[bool, typer.Option("--write/--no-write", help="Update docs/benchmarks.md.")]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Data directory for the embedded database (default: a fresh /tmp/luna-bench-*)."
+    ),
+]
+
 
 def fresh_data_dir() -> Path:
     """Short on purpose (pgserver's Unix socket path is limited to 107 bytes); removed at exit.
@@ -52,15 +60,8 @@ def turn(
     overhead_turns: Annotated[
         int, typer.Option(min=1, help="Turns per run on the instant `test` model.")
     ] = 20,
-    write: Annotated[
-        bool, typer.Option("--write/--no-write", help="Update docs/benchmarks.md.")
-    ] = True,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Data directory for the embedded database (default: a fresh /tmp/luna-bench-*)."
-        ),
-    ] = None,
+    write: WriteOption = True,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Time turns over the real API (SSE) on the embedded model.
 
@@ -102,15 +103,8 @@ def memory(
         str, typer.Option(help="Comma-separated story sizes (turns) for the latency test.")
     ] = "100,1000,10000",
     latency_queries: Annotated[int, typer.Option(min=5, help="Queries per size.")] = 40,
-    write: Annotated[
-        bool, typer.Option("--write/--no-write", help="Update docs/benchmarks.md.")
-    ] = True,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Data directory for the embedded database (default: a fresh /tmp/luna-bench-*)."
-        ),
-    ] = None,
+    write: WriteOption = True,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Measure memory: fact recall at 400, 1,500 and 4,000 tokens, superseded facts shown as
     current, compression, and retrieval latency, against a recency window and vector top-k."""
