@@ -47,7 +47,7 @@ async def remember(
     """Indexes a turn and writes its memory as the jobs would, from a scripted TurnMemory."""
     found = await turn_id(services, branch_id, number)
     assert await tasks.index_turn(services.db, services.embedder, found)
-    context = await tasks.read_turn(services.db, found)
+    context = await tasks.read_turn(services.db, found, names=True)
     assert context is not None
     data = TurnMemory(summary=memory.pop("summary", f"Turn {number} happened."), **memory)
     await tasks.write_memory(services.db, services.embedder, context, data)

@@ -204,7 +204,7 @@ async def build_campaign(
     for turn in campaign.turns:
         turn_id = rows[turn.turn_number]
         await tasks.index_turn(services.db, services.embedder, turn_id)
-        context = await tasks.read_turn(services.db, turn_id)
+        context = await tasks.read_turn(services.db, turn_id, names=True)
         assert context is not None
         await tasks.write_memory(services.db, services.embedder, context, turn.memory)
         if turn.turn_number % 50 == 0:

@@ -32,7 +32,7 @@ from luna_narrates.db.tables import (
 from luna_narrates.llm.embeddings import DIMENSIONS, EMBEDDER_NAME
 from luna_narrates.memory import ledger
 from luna_narrates.memory.ledger import NameBook, TurnRef
-from luna_narrates.memory.text import chunk_passage, passage_document
+from luna_narrates.memory.text import actor, passage_documents
 from luna_narrates.services import Services
 from luna_narrates.stories import service as stories
 from luna_narrates.stories.schemas import StoryCreate, StoryOut
@@ -123,8 +123,13 @@ async def load_synthetic(
         tables[TurnSummary].append(row(write.summary))
         documents += [(ref, d.kind, d.source_id, d.text) for d in write.documents]
         documents += [
-            (ref, "passage", None, passage_document(turn.turn_number, "Kael", turn.user_action, c))
-            for c in chunk_passage(turn.narrative_text)
+            (ref, "passage", None, text)
+            for text in passage_documents(
+                turn.turn_number,
+                actor(campaign.frame.protagonist),
+                turn.user_action,
+                turn.narrative_text,
+            )
         ]
     vectors = unit_vectors(rng, len(documents))
     tables[MemoryChunk] = [

@@ -67,7 +67,7 @@ def _run_row(
 async def remember_turn(worker: WorkerContext, turn_id: uuid.UUID) -> bool:
     """Summary, entities, facts, relationships and changes of one turn. True when an arc
     summary is due after it."""
-    context = await tasks.read_turn(worker.db, turn_id)
+    context = await tasks.read_turn(worker.db, turn_id, names=True)
     if context is None:
         return False
     data = RememberInput(

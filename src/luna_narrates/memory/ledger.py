@@ -49,20 +49,39 @@ class TurnRef:
 
 
 @dataclass
+class Card:
+    """What the ledger knows of an entity apart from its facts: kind, description, names."""
+
+    kind: str
+    description: str
+    first_turn: int
+    aliases: list[str] = field(default_factory=list)  # newest first
+
+
+@dataclass
 class NameBook:
-    """Every name the lineage knows, normalized, to the entity it names."""
+    """Every name the lineage knows, normalized, to the entity it names; and each entity's card,
+    read from the same rows."""
 
     ids: dict[str, uuid.UUID] = field(default_factory=dict)
     display: dict[uuid.UUID, str] = field(default_factory=dict)
+    cards: dict[uuid.UUID, Card] = field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, rows: Iterable[Any]) -> NameBook:
         """Rows newest first (repository.names): the first primary name seen is the current."""
         book = cls()
         for row in rows:
-            book.ids.setdefault(row["normalized"], row["entity_id"])
+            entity_id = row["entity_id"]
+            book.ids.setdefault(row["normalized"], entity_id)
             if row["is_primary"]:
-                book.display.setdefault(row["entity_id"], row["alias"])
+                book.display.setdefault(entity_id, row["alias"])
+            card = book.cards.setdefault(
+                entity_id,
+                Card(row.get("kind", ""), row.get("description", ""), row.get("first_turn", 0)),
+            )
+            if row["alias"] not in card.aliases:
+                card.aliases.append(row["alias"])
         return book
 
     def find(self, name: str) -> uuid.UUID | None:

@@ -125,22 +125,18 @@ async def text_search(
     )
 
 
-async def names(
-    session: AsyncSession, lineage: Lineage, entity_ids: Sequence[uuid.UUID] | None = None
-) -> list[RowMapping]:
-    """Every name of the entities (all of the lineage's when None), newest first, with kind."""
-    where = "AND a.entity_id = ANY(CAST(:ids AS uuid[]))" if entity_ids is not None else ""
+async def names(session: AsyncSession, lineage: Lineage) -> list[RowMapping]:
+    """Every name of every entity on the lineage, newest first, with the entity's kind."""
     return await _rows(
         session,
         f"""
         SELECT a.entity_id, a.alias, a.normalized, a.is_primary, a.turn_number,
                e.kind, e.description, e.turn_number AS first_turn
         FROM entity_aliases a {join("a")} JOIN entities e ON e.id = a.entity_id
-        WHERE a.story_id = :story_id {where}
+        WHERE a.story_id = :story_id
         ORDER BY a.turn_number DESC, a.is_primary DESC
         """,
         **lineage.params(),
-        ids=list(entity_ids or []),
     )
 
 

@@ -55,7 +55,6 @@ class Ledger:
     facts: dict[uuid.UUID, list[Any]] = field(default_factory=lambda: defaultdict(list))
     relationships: list[Any] = field(default_factory=list)
     changes: dict[uuid.UUID, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    cards: dict[uuid.UUID, Any] = field(default_factory=dict)
 
     def current_facts(self, entity_id: uuid.UUID) -> list[Any]:
         return [f for f in self.facts.get(entity_id, []) if f["ended_turn"] is None]
@@ -92,11 +91,11 @@ class Ledger:
         )
 
     def entity_item(self, entity_id: uuid.UUID) -> BriefingItem:
-        card = self.cards[entity_id]
+        card = self.book.cards[entity_id]
         name = self.name(entity_id)
-        aliases = [a for a in card["aliases"] if a != name]
-        text = entity_text(name, card["kind"], aliases, card["description"])
-        return item("entity", text, Citation(turn=card["first_turn"], entity_id=entity_id))
+        aliases = [a for a in card.aliases if a != name]
+        text = entity_text(name, card.kind, aliases, card.description)
+        return item("entity", text, Citation(turn=card.first_turn, entity_id=entity_id))
 
 
 def item(kind: ItemKind, text: str, source: Citation) -> BriefingItem:
@@ -115,18 +114,6 @@ async def read_ledger(
     ledger.relationships = await repository.relationship_history(session, lineage, ids)
     for change in await repository.snapshots(session, lineage, ids):
         ledger.changes[change["entity_id"]].append(change)
-    for row in await repository.names(session, lineage, ids):
-        card = ledger.cards.setdefault(
-            row["entity_id"],
-            {
-                "kind": row["kind"],
-                "description": row["description"],
-                "first_turn": row["first_turn"],
-                "aliases": [],
-            },
-        )
-        if row["alias"] not in card["aliases"]:
-            card["aliases"].append(row["alias"])
     return ledger
 
 
@@ -139,6 +126,15 @@ def fuse(*rankings: Sequence[Any]) -> list[tuple[float, Any]]:
             scores[row["id"]] += 1.0 / (RRF_K + position)
             rows[row["id"]] = row
     return sorted(((score, rows[i]) for i, score in scores.items()), key=lambda p: -p[0])
+
+
+async def hybrid_search(
+    session: AsyncSession, lineage: Lineage, text: str, vector: Sequence[float], k: int
+) -> list[tuple[float, Any]]:
+    """Vector and full-text search over the lineage's chunks, fused by reciprocal rank."""
+    vector_hits = await repository.vector_search(session, lineage, vector, k)
+    text_hits = await repository.text_search(session, lineage, search_terms(text), k)
+    return fuse(vector_hits, text_hits)
 
 
 @dataclass
@@ -154,77 +150,58 @@ async def gather(
 ) -> list[Candidate]:
     named = book.mentioned(query.action)
     on_stage = book.mentioned(query.context) - named
-    vector_hits = await repository.vector_search(session, lineage, query.vector, query.search_k)
-    text_hits = await repository.text_search(
-        session, lineage, search_terms(query.action), query.search_k
-    )
-    fused = fuse(vector_hits, text_hits)
+    fused = await hybrid_search(session, lineage, query.action, query.vector, query.search_k)
 
     fact_hits = [row["source_id"] for _, row in fused if row["kind"] == "fact"]
     hit_subjects = {row["entity_id"] for row in await repository.facts_by_id(session, fact_hits)}
     object_subjects = set(await repository.subjects_with_object(session, lineage, sorted(named)))
-    hit_entities = {
-        row["source_id"] for _, row in fused if row["kind"] == "entity" and row["source_id"]
-    }
-    everyone = named | on_stage | hit_subjects | object_subjects | hit_entities
-    ledger = await read_ledger(session, lineage, everyone, book)
-    related = {
-        e
-        for r in ledger.current_relationships(named)
-        for e in (r["source_entity_id"], r["target_entity_id"])
-    }
-    if related - everyone:
-        ledger = await read_ledger(session, lineage, everyone | related, book)
+    ledger = await read_ledger(
+        session, lineage, named | on_stage | hit_subjects | object_subjects, book
+    )
 
     candidates: list[Candidate] = []
-    add = candidates.append
+
+    def add(score: float, key: str, shown: BriefingItem, reason: str) -> None:
+        candidates.append(Candidate(score, key, shown, reason))
 
     def fact_candidates(entity_id: uuid.UUID, base: float, reason: str) -> None:
         for fact in ledger.current_facts(entity_id):
             score = base + KEY_BONUS.get(fact["key"], 0.0)
-            add(Candidate(score, f"fact:{fact['id']}", ledger.fact_item(fact), reason))
+            add(score, f"fact:{fact['id']}", ledger.fact_item(fact), reason)
 
     for entity_id in named:
         fact_candidates(entity_id, NAMED_FACT, "named in the action")
-        if entity_id in ledger.cards:
+        if entity_id in book.cards:
             add(
-                Candidate(
-                    NAMED_ENTITY,
-                    f"entity:{entity_id}",
-                    ledger.entity_item(entity_id),
-                    "named in the action",
-                )
+                NAMED_ENTITY,
+                f"entity:{entity_id}",
+                ledger.entity_item(entity_id),
+                "named in the action",
             )
         for change in ledger.changes.get(entity_id, [])[-1:]:
             text = f"{ledger.name(entity_id)}: {change['change']}"
             source = Citation(turn=change["turn_number"], entity_id=entity_id)
             add(
-                Candidate(
-                    NAMED_CHANGE,
-                    f"change:{change['id']}",
-                    item("entity", text, source),
-                    "named in the action",
-                )
+                NAMED_CHANGE,
+                f"change:{change['id']}",
+                item("entity", text, source),
+                "named in the action",
             )
     for link in ledger.current_relationships(named):
         add(
-            Candidate(
-                NAMED_RELATIONSHIP,
-                f"relationship:{link['id']}",
-                ledger.relationship_item(link),
-                "named in the action",
-            )
+            NAMED_RELATIONSHIP,
+            f"relationship:{link['id']}",
+            ledger.relationship_item(link),
+            "named in the action",
         )
     for subject in object_subjects:
         for fact in ledger.current_facts(subject):
             if fact["object_entity_id"] in named:
                 add(
-                    Candidate(
-                        NAMED_AS_OBJECT,
-                        f"fact:{fact['id']}",
-                        ledger.fact_item(fact),
-                        "names someone in the action",
-                    )
+                    NAMED_AS_OBJECT,
+                    f"fact:{fact['id']}",
+                    ledger.fact_item(fact),
+                    "names someone in the action",
                 )
 
     for position, turn in enumerate(await repository.turns_to_show(session, lineage)):
@@ -244,7 +221,7 @@ async def gather(
             shown = item(
                 "pending", raw_turn_text(turn["user_action"], turn["narrative_text"]), source
             )
-        add(Candidate(score, f"turn:{turn['id']}", shown, reason))
+        add(score, f"turn:{turn['id']}", shown, reason)
 
     facts_by_id = {f["id"]: f for facts in ledger.facts.values() for f in facts}
     arc_hits = [row["source_id"] for _, row in fused if row["kind"] == "arc"]
@@ -256,60 +233,40 @@ async def gather(
             fact = facts_by_id[source_id]
             current = ledger.current_fact(fact["entity_id"], fact["key"])
             if current is not None:
-                add(Candidate(score, f"fact:{current['id']}", ledger.fact_item(current), "search"))
-        elif kind == "entity" and source_id in ledger.cards:
-            add(Candidate(score, f"entity:{source_id}", ledger.entity_item(source_id), "search"))
+                add(score, f"fact:{current['id']}", ledger.fact_item(current), "search")
+        elif kind == "entity" and source_id in book.cards:
+            add(score, f"entity:{source_id}", ledger.entity_item(source_id), "search")
         elif kind == "arc" and source_id in arcs:
-            add(Candidate(score, f"arc:{source_id}", arc_item(arcs[source_id]), "search"))
+            add(score, f"arc:{source_id}", arc_item(arcs[source_id]), "search")
         elif kind == "summary":
-            add(
-                Candidate(
-                    score,
-                    f"summary:{row['turn_id']}",
-                    item("summary", row["text"], Citation(turn=row["turn_number"])),
-                    "search",
-                )
-            )
+            source = Citation(turn=row["turn_number"])
+            add(score, f"summary:{row['turn_id']}", item("summary", row["text"], source), "search")
         elif kind == "passage":
-            add(
-                Candidate(
-                    score,
-                    f"passage:{row['id']}",
-                    item("passage", passage_body(row["text"]), Citation(turn=row["turn_number"])),
-                    "search",
-                )
-            )
+            shown = item("passage", passage_body(row["text"]), Citation(turn=row["turn_number"]))
+            add(score, f"passage:{row['id']}", shown, "search")
         elif kind == "relationship":
             link = next((r for r in ledger.relationships if r["id"] == source_id), None)
             if link is not None and link["ended_turn"] is None:
-                add(
-                    Candidate(
-                        score, f"relationship:{source_id}", ledger.relationship_item(link), "search"
-                    )
-                )
+                add(score, f"relationship:{source_id}", ledger.relationship_item(link), "search")
 
     for entity_id in on_stage:
         for fact in ledger.current_facts(entity_id):
             if fact["key"] in KEY_BONUS:
                 add(
-                    Candidate(
-                        CONTEXT_FACT,
-                        f"fact:{fact['id']}",
-                        ledger.fact_item(fact),
-                        "in the recent turns",
-                    )
-                )
-        if entity_id in ledger.cards:
-            add(
-                Candidate(
-                    CONTEXT_ENTITY,
-                    f"entity:{entity_id}",
-                    ledger.entity_item(entity_id),
+                    CONTEXT_FACT,
+                    f"fact:{fact['id']}",
+                    ledger.fact_item(fact),
                     "in the recent turns",
                 )
+        if entity_id in book.cards:
+            add(
+                CONTEXT_ENTITY,
+                f"entity:{entity_id}",
+                ledger.entity_item(entity_id),
+                "in the recent turns",
             )
     for arc in await repository.latest_arcs(session, lineage, 1):
-        add(Candidate(LATEST_ARC, f"arc:{arc['id']}", arc_item(arc), "the latest arc"))
+        add(LATEST_ARC, f"arc:{arc['id']}", arc_item(arc), "the latest arc")
     return candidates
 
 

@@ -13,7 +13,7 @@ from luna_narrates.memory.errors import EntityNotFound
 from luna_narrates.memory.ledger import NameBook
 from luna_narrates.memory.lineage import Lineage
 from luna_narrates.memory.packing import pack
-from luna_narrates.memory.retrieval import Ledger, Query, fuse, gather, read_ledger
+from luna_narrates.memory.retrieval import Ledger, Query, gather, hybrid_search, read_ledger
 from luna_narrates.memory.schemas import (
     BriefingEntry,
     ChangeOut,
@@ -26,7 +26,6 @@ from luna_narrates.memory.schemas import (
     SearchHit,
     SearchResults,
 )
-from luna_narrates.memory.text import normalize, search_terms
 
 
 async def name_book(session: AsyncSession, lineage: Lineage) -> NameBook:
@@ -65,9 +64,7 @@ async def briefing(
 async def search(
     session: AsyncSession, lineage: Lineage, q: str, vector: Sequence[float], k: int
 ) -> SearchResults:
-    vector_hits = await repository.vector_search(session, lineage, vector, k)
-    text_hits = await repository.text_search(session, lineage, search_terms(q), k)
-    fused = fuse(vector_hits, text_hits)[:k]
+    fused = (await hybrid_search(session, lineage, q, vector, k))[:k]
     fact_ids = [row["source_id"] for _, row in fused if row["kind"] == "fact"]
     subjects = {row["entity_id"] for row in await repository.facts_by_id(session, fact_ids)}
     ended = {
@@ -91,7 +88,7 @@ async def search(
 
 
 def _entity(ledger: Ledger, entity_id: uuid.UUID, current_only: bool) -> EntityOut:
-    card = ledger.cards[entity_id]
+    card = ledger.book.cards[entity_id]
     name = ledger.name(entity_id)
 
     def ref(other: uuid.UUID) -> EntityRef:
@@ -124,11 +121,11 @@ def _entity(ledger: Ledger, entity_id: uuid.UUID, current_only: bool) -> EntityO
     ]
     return EntityOut(
         id=entity_id,
-        kind=card["kind"],
+        kind=card.kind,
         name=name,
-        aliases=[a for a in card["aliases"] if a != name],
-        description=card["description"],
-        first_turn=card["first_turn"],
+        aliases=[a for a in card.aliases if a != name],
+        description=card.description,
+        first_turn=card.first_turn,
         facts=facts,
         relationships=links,
     )
@@ -152,7 +149,7 @@ async def entity_history(session: AsyncSession, lineage: Lineage, ref: str) -> E
             candidate = None
         if candidate in book.display:
             entity_id = candidate
-    if entity_id is None or not normalize(ref):
+    if entity_id is None:
         raise EntityNotFound(lineage.story_id, ref)
     ledger = await read_ledger(session, lineage, {entity_id}, book)
     base = _entity(ledger, entity_id, current_only=False)

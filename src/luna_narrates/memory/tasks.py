@@ -21,9 +21,9 @@ from luna_narrates.db.engine import Database
 from luna_narrates.db.tables import Base, MemoryChunk, Story, StoryArc, Turn, story_arc_turns
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.memory import ledger, repository
-from luna_narrates.memory.ledger import NameBook, TurnRef
+from luna_narrates.memory.ledger import Document, NameBook, TurnRef
 from luna_narrates.memory.lineage import Lineage, lineage_of
-from luna_narrates.memory.text import chunk_passage, passage_document
+from luna_narrates.memory.text import actor, passage_documents
 
 # What a re-run of the memory job replaces; entities, their names and their documents stay
 # (later turns may refer to them, and a re-run finds them again instead of re-creating them).
@@ -40,13 +40,10 @@ class TurnContext:
     lineage: Lineage
     book: NameBook
 
-    @property
-    def actor(self) -> str:
-        return self.frame.protagonist.split(",")[0] if self.frame.protagonist else "The player"
 
-
-async def read_turn(db: Database, turn_id: uuid.UUID) -> TurnContext | None:
-    """None when the turn was deleted before its job ran: there is nothing to remember."""
+async def read_turn(db: Database, turn_id: uuid.UUID, *, names: bool = False) -> TurnContext | None:
+    """None when the turn was deleted before its job ran: there is nothing to remember.
+    `names` reads the lineage's names too, which only the ledger writer needs."""
     async with db.sessions() as session:
         turn = await session.get(Turn, turn_id)
         if turn is None:
@@ -54,7 +51,7 @@ async def read_turn(db: Database, turn_id: uuid.UUID) -> TurnContext | None:
         story = await session.get(Story, turn.story_id)
         assert story is not None  # a turn's story is deleted with it
         lineage = await lineage_of(session, turn.branch_id, upto=turn.turn_number)
-        book = NameBook.from_rows(await repository.names(session, lineage))
+        book = NameBook.from_rows(await repository.names(session, lineage) if names else [])
     return TurnContext(
         ref=TurnRef(turn.story_id, turn.branch_id, turn.id, turn.turn_number),
         frame=StoryFrame.model_validate(story, from_attributes=True),
@@ -64,24 +61,28 @@ async def read_turn(db: Database, turn_id: uuid.UUID) -> TurnContext | None:
     )
 
 
-def chunks(
-    ref: TurnRef,
-    kind: str,
-    texts: list[tuple[uuid.UUID | None, str]],
-    vectors: list[list[float]],
-    embedder: Embedder,
+def chunk_rows(
+    ref: TurnRef, documents: Sequence[Document], vectors: list[list[float]], embedder: Embedder
 ) -> list[MemoryChunk]:
     return [
         MemoryChunk(
-            kind=kind,
-            source_id=source,
-            text=text,
+            kind=document.kind,
+            source_id=document.source_id,
+            text=document.text,
             embedder=embedder.name,
             embedding=vector,
             **ref.columns(),
         )
-        for (source, text), vector in zip(texts, vectors, strict=True)
+        for document, vector in zip(documents, vectors, strict=True)
     ]
+
+
+async def embedded_rows(
+    ref: TurnRef, documents: Sequence[Document], embedder: Embedder
+) -> list[MemoryChunk]:
+    """Embeds off the event loop, with no connection held."""
+    vectors = await asyncio.to_thread(embedder.embed, [d.text for d in documents])
+    return chunk_rows(ref, documents, vectors, embedder)
 
 
 async def index_turn(db: Database, embedder: Embedder, turn_id: uuid.UUID) -> bool:
@@ -92,15 +93,18 @@ async def index_turn(db: Database, embedder: Embedder, turn_id: uuid.UUID) -> bo
         return False
     turn = context.turn
     documents = [
-        passage_document(turn.turn_number, context.actor, turn.user_action, chunk)
-        for chunk in chunk_passage(turn.narrative_text)
+        Document("passage", None, text)
+        for text in passage_documents(
+            turn.turn_number,
+            actor(context.frame.protagonist),
+            turn.user_action,
+            turn.narrative_text,
+        )
     ]
-    vectors = await asyncio.to_thread(embedder.embed, documents)
+    rows = await embedded_rows(context.ref, documents, embedder)
     async with db.transaction() as session:
         await repository.forget_passages(session, turn_id)
-        session.add_all(
-            chunks(context.ref, "passage", [(None, d) for d in documents], vectors, embedder)
-        )
+        session.add_all(rows)
     return True
 
 
@@ -113,24 +117,14 @@ async def write_memory(
 ) -> None:
     """Stores one turn's memory (and the model-call rows that produced it) in one transaction."""
     write = ledger.plan(context.ref, memory, context.book)
-    vectors = await asyncio.to_thread(embedder.embed, [d.text for d in write.documents])
+    chunks = await embedded_rows(context.ref, write.documents, embedder)
     async with db.transaction() as session:
         await repository.forget_turn(session, context.ref.turn_id, LEDGER_KINDS)
         session.add_all(write.entities)
         await session.flush()
         await repository.add_aliases(session, write.aliases)
         session.add_all([*write.facts, *write.relationships, *write.snapshots, write.summary])
-        session.add_all(
-            MemoryChunk(
-                kind=document.kind,
-                source_id=document.source_id,
-                text=document.text,
-                embedder=embedder.name,
-                embedding=vector,
-                **context.ref.columns(),
-            )
-            for document, vector in zip(write.documents, vectors, strict=True)
-        )
+        session.add_all(chunks)
         session.add_all(records)
 
 
@@ -176,11 +170,14 @@ async def write_arc(
     records: Sequence[Base] = (),
 ) -> uuid.UUID:
     ref = context.turn.ref
-    [vector] = await asyncio.to_thread(embedder.embed, [f"{arc.title}: {arc.summary}"])
+    arc_id = uuid.uuid4()
+    chunks = await embedded_rows(
+        ref, [Document("arc", arc_id, f"{arc.title}: {arc.summary}")], embedder
+    )
     async with db.transaction() as session:
         await _forget_arc(session, ref, context.first_turn)
         row = StoryArc(
-            id=uuid.uuid4(),
+            id=arc_id,
             first_turn=context.first_turn,
             title=arc.title,
             summary=arc.summary,
@@ -191,10 +188,7 @@ async def write_arc(
         await session.execute(
             story_arc_turns.insert(), [{"arc_id": row.id, "turn_id": t} for t in context.turn_ids]
         )
-        session.add_all(
-            chunks(ref, "arc", [(row.id, f"{arc.title}: {arc.summary}")], [vector], embedder)
-        )
-        session.add_all(records)
+        session.add_all([*chunks, *records])
     return row.id
 
 

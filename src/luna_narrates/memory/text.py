@@ -38,10 +38,15 @@ def chunk_passage(text: str, max_words: int = CHUNK_WORDS) -> list[str]:
     return chunks
 
 
-def passage_document(turn_number: int, actor: str, action: str, chunk: str) -> str:
-    """A passage chunk as it is indexed: who acted and when, then the text, so a search for
-    "what did I do at the mill" can find it and its citation reads on its own."""
-    return f"Turn {turn_number}. {actor}: {action}\n{chunk}"
+def actor(protagonist: str | None) -> str:
+    """Who acts in the player's turns: the protagonist's name, or "The player"."""
+    return protagonist.split(",")[0].strip() if protagonist else "The player"
+
+
+def passage_documents(turn_number: int, actor: str, action: str, narrative: str) -> list[str]:
+    """A passage as it is indexed, in chunks each headed by who acted and when, so a search
+    for "what did I do at the mill" can find it and its citation reads on its own."""
+    return [f"Turn {turn_number}. {actor}: {action}\n{chunk}" for chunk in chunk_passage(narrative)]
 
 
 def fact_text(subject: str, key: str, value: str) -> str:
