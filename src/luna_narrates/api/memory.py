@@ -8,13 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from luna_narrates.api.deps import ServicesDep, SessionDep
-from luna_narrates.llm.tokens import token_counter
+from luna_narrates.api.deps import NarratorDep, ServicesDep, SessionDep
 from luna_narrates.memory import service
 from luna_narrates.memory.lineage import Lineage, lineage_of
-from luna_narrates.memory.retrieval import Query as MemoryQuery
 from luna_narrates.memory.schemas import EntityHistory, MemoryBriefing, SearchResults, WorldOut
-from luna_narrates.stories import repository as story_turns
 from luna_narrates.stories import service as stories
 
 router = APIRouter(prefix="/stories/{story_id}", tags=["memory"])
@@ -50,27 +47,14 @@ async def search_memory(
 
 @router.get("/briefing")
 async def preview_briefing(
-    session: SessionDep,
-    lineage: LineageDep,
-    services: ServicesDep,
+    story_id: uuid.UUID,
+    narrator: NarratorDep,
     action: Text,
     budget: Annotated[int | None, Query(ge=50, le=32_000)] = None,
 ) -> MemoryBriefing:
     """The memory part of the briefing this action would get now, packed and cited, counted
     with the Strategist model's tokenizer; nothing is generated or stored."""
-    settings = services.settings
-    spec = services.registry.spec(settings.model_for("strategist"))
-    recent = await story_turns.recent_turns(
-        session, lineage.branch_id, settings.recent_turns_window
-    )
-    context = "\n".join(f"{t.user_action}\n{t.narrative_text}" for t in recent)
-    return await service.briefing(
-        session,
-        lineage,
-        MemoryQuery(action, await embed(services, action), context),
-        budget or settings.briefing_token_budget,
-        token_counter(services.registry, spec),
-    )
+    return await narrator.preview_briefing(story_id, action, budget)
 
 
 @router.get("/world")

@@ -30,6 +30,7 @@ from luna_narrates.memory import service as memory
 from luna_narrates.memory.lineage import lineage_of
 from luna_narrates.memory.packing import Candidate, pack
 from luna_narrates.memory.retrieval import Query
+from luna_narrates.memory.text import recent_context
 from luna_narrates.narration.schemas import ImportedTurn, TurnImport
 from luna_narrates.services import Services, open_services
 
@@ -125,7 +126,7 @@ def turn_text(turn: CampaignTurn) -> str:
 
 def context_of(campaign: Campaign, upto: int) -> str:
     recent = campaign.turns_up_to(upto)[-RECENT_CONTEXT_TURNS:]
-    return "\n".join(f"{t.user_action}\n{t.narrative_text}" for t in recent)
+    return recent_context((t.user_action, t.narrative_text) for t in recent)
 
 
 def recency_items(campaign: Campaign, upto: int, budget: int, count: Count) -> list[BriefingItem]:
@@ -181,8 +182,7 @@ async def luna_items(
     async with services.db.sessions() as session:
         lineage = await lineage_of(session, branch_id, upto=upto)
         found = await memory.briefing(session, lineage, query, budget, count)
-    items = [BriefingItem(kind=e.kind, text=e.text, source=e.source) for e in found.items]
-    return items, found.tokens
+    return list(found.items), found.tokens
 
 
 async def build_campaign(

@@ -6,13 +6,12 @@ import uuid
 
 from pydantic import BaseModel, Field
 
-from luna_narrates.agents.preprocessor.schemas import Citation, ItemKind
+from luna_narrates.agents.preprocessor.schemas import BriefingItem
 
 
-class BriefingEntry(BaseModel):
-    kind: ItemKind
-    text: str
-    source: Citation
+class BriefingEntry(BriefingItem):
+    """A briefing item with why it was picked; the Strategist is sent the item alone."""
+
     score: float
     reason: str = Field(description="Why it was picked: named in the action, search, …")
 

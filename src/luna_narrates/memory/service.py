@@ -45,10 +45,7 @@ async def briefing(
     candidates = await gather(session, lineage, query, book)
     packed = pack(candidates, memory_budget(token_budget), count_tokens)
     items = [
-        BriefingEntry(
-            kind=c.item.kind, text=c.item.text, source=c.item.source, score=c.score, reason=c.reason
-        )
-        for c in packed.items
+        BriefingEntry(**c.item.model_dump(), score=c.score, reason=c.reason) for c in packed.items
     ]
     text = "\n".join(c.item.line() for c in packed.items)
     return MemoryBriefing(

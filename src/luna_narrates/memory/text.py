@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from luna_narrates.kit.templates import tail_words
 
@@ -47,6 +48,11 @@ def passage_documents(turn_number: int, actor: str, action: str, narrative: str)
     """A passage as it is indexed, in chunks each headed by who acted and when, so a search
     for "what did I do at the mill" can find it and its citation reads on its own."""
     return [f"Turn {turn_number}. {actor}: {action}\n{chunk}" for chunk in chunk_passage(narrative)]
+
+
+def recent_context(turns: Iterable[tuple[str, str]]) -> str:
+    """The recent turns (action, passage) as one text: who they name is likely on stage."""
+    return "\n".join(f"{action}\n{passage}" for action, passage in turns)
 
 
 def fact_text(subject: str, key: str, value: str) -> str:

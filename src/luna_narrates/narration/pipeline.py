@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.agents.frame import render_turns
 from luna_narrates.agents.preprocessor import agent as preprocessor
@@ -39,6 +40,8 @@ from luna_narrates.llm.tokens import estimate_tokens, token_counter
 from luna_narrates.memory import service as memory
 from luna_narrates.memory.lineage import lineage_of
 from luna_narrates.memory.retrieval import Query
+from luna_narrates.memory.schemas import MemoryBriefing
+from luna_narrates.memory.text import recent_context
 from luna_narrates.narration import imports
 from luna_narrates.narration.imports import PostTurnHook
 from luna_narrates.narration.locks import StoryLocks
@@ -196,15 +199,12 @@ class Narrator:
         async with self.db.sessions() as session:
             story = await stories.require_story(session, request.story_id)
             branch = await stories.active_branch(session, request.story_id)
-            recent = await repository.recent_turns(
-                session, branch.id, self.settings.recent_turns_window
-            )
             last = await repository.last_turn_number(session, branch.id)
-            context = "\n".join(f"{t.user_action}\n{t.narrative_text}" for t in recent)
-            remembered = await memory.briefing(
+            recent, remembered = await self._recall(
                 session,
-                await lineage_of(session, branch.id),
-                Query(request.user_action, vector, context),
+                branch.id,
+                request.user_action,
+                vector,
                 self.settings.briefing_token_budget,
                 reader.count_tokens,
             )
@@ -214,11 +214,47 @@ class Narrator:
             frame=StoryFrame.model_validate(story, from_attributes=True),
             recent=[PastTurn.model_validate(t, from_attributes=True) for t in recent],
             next_turn_number=last + 1,
-            memory=[
-                BriefingItem(kind=entry.kind, text=entry.text, source=entry.source)
-                for entry in remembered.items
-            ],
+            memory=list(remembered.items),
         )
+
+    async def _recall(
+        self,
+        session: AsyncSession,
+        branch_id: uuid.UUID,
+        action: str,
+        vector: list[float],
+        budget: int,
+        count_tokens: Callable[[str], int],
+    ) -> tuple[Sequence[Turn], MemoryBriefing]:
+        """The recent turns and the memory packed for the action: one code path for a turn
+        and for the briefing preview, so the preview is what a turn would send."""
+        recent = await repository.recent_turns(
+            session, branch_id, self.settings.recent_turns_window
+        )
+        query = Query(
+            action, vector, recent_context((t.user_action, t.narrative_text) for t in recent)
+        )
+        lineage = await lineage_of(session, branch_id)
+        return recent, await memory.briefing(session, lineage, query, budget, count_tokens)
+
+    async def preview_briefing(
+        self, story_id: uuid.UUID, action: str, budget: int | None = None
+    ) -> MemoryBriefing:
+        """The memory part of the briefing this action would get now; nothing is generated."""
+        spec = self.registry.spec(self.settings.model_for("strategist"))
+        count_tokens = token_counter(self.registry, spec)
+        [vector] = await asyncio.to_thread(self.embedder.embed, [action])
+        async with self.db.sessions() as session:
+            branch = await stories.active_branch(session, story_id)
+            _, remembered = await self._recall(
+                session,
+                branch.id,
+                action,
+                vector,
+                budget or self.settings.briefing_token_budget,
+                count_tokens,
+            )
+        return remembered
 
     def _estimate(self, snapshot: Snapshot, models: dict[AgentName, AgentModel]) -> dict[str, Any]:
         frame = estimate_tokens(snapshot.frame.model_dump_json())
