@@ -50,18 +50,9 @@ class WorkerContext:
 def _run_row(
     stage: str, position: int, record: ModelCall, data: BaseModel, ref: TurnRef
 ) -> AgentRun:
-    """The model call's agent-run row (with its cost row), attached to the turn it is about."""
-    row = agent_run_row(
-        position,
-        record,
-        data.model_dump(mode="json"),
-        agent_report(record),
-        ref.story_id,
-        ref.turn_id,
-    )
-    row.turn_id = ref.turn_id  # not through a Turn relationship: the turn is already stored
-    row.stage = stage
-    return row
+    report = agent_report(record)
+    inputs = data.model_dump(mode="json")
+    return agent_run_row(position, record, inputs, report, ref.story_id, ref.turn_id, stage)
 
 
 async def remember_turn(worker: WorkerContext, turn_id: uuid.UUID) -> bool:

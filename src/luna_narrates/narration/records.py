@@ -18,8 +18,10 @@ def agent_run_row(
     report: AgentReport,
     story_id: uuid.UUID,
     turn_id: uuid.UUID,
+    stage: str = "turn",
 ) -> AgentRun:
-    """The agent's row, with its cost-ledger row attached."""
+    """The agent's row, with its cost-ledger row attached; `stage` says whether the call was
+    made during the turn or by a memory job after it."""
     usage = {
         "agent": record.agent,
         "provider": record.spec.provider,
@@ -36,6 +38,8 @@ def agent_run_row(
         **usage,
     )
     return AgentRun(
+        turn_id=turn_id,
+        stage=stage,
         position=position,
         prompt=record.prompt,
         prompt_hash=record.prompt_hash,
