@@ -4,30 +4,32 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 EventType = Literal[
     "status", "cost_estimate", "agent_start", "agent_complete", "token", "error", "done"
 ]
 
 
+def stripped(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+Action = Annotated[str, Field(min_length=1, max_length=1_000), AfterValidator(stripped)]
+
+
 class TurnRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     story_id: uuid.UUID
-    user_action: str = Field(min_length=1, max_length=1_000)
+    user_action: Action
     writer_model_override: str | None = Field(
         default=None, max_length=200, description="A 'provider:model' for this turn's Writer."
     )
-
-    @field_validator("user_action")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
 
 
 class AgentReport(BaseModel):
@@ -68,15 +70,10 @@ class TurnEvent(BaseModel):
 class ImportedTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_action: str = Field(min_length=1, max_length=1_000)
-    narrative_text: str = Field(min_length=1, max_length=100_000)
-
-    @field_validator("user_action", "narrative_text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
+    user_action: Action
+    narrative_text: Annotated[
+        str, Field(min_length=1, max_length=100_000), AfterValidator(stripped)
+    ]
 
 
 class TurnImport(BaseModel):
