@@ -63,7 +63,16 @@ async def test_turns_of_new_story_are_empty(
     client: httpx.AsyncClient, story: dict[str, object]
 ) -> None:
     page = (await client.get(f"/stories/{story['id']}/turns")).json()
-    assert page == {"items": [], "total": 0, "limit": 50, "offset": 0}
+    assert page == {
+        "branch_id": story["active_branch"]["id"],  # type: ignore[index]
+        "items": [],
+        "total": 0,
+        "limit": 50,
+        "from_turn": 1,
+        "prev_from": None,
+        "next_from": None,
+        "last_from": None,
+    }
     missing = await client.get(f"/stories/{story['id']}/turns/1")
     assert missing.status_code == 404
     assert (await client.get(f"/stories/{uuid.uuid4()}/turns")).status_code == 404

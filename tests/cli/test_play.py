@@ -72,7 +72,7 @@ async def test_play_streams_a_turn_and_saves_it(
     assert status == 0
     async with services.db.sessions() as session:
         story = await stories.get_story(session, uuid.UUID(story_id))
-        turns = await stories.list_turns(session, story.id, limit=10, offset=0)
+        turns = await stories.list_turns(session, story.id, limit=10)
     assert story.title == "A lighthouse keeper finds a door"
     assert story.premise == PREMISE
     assert [(t.turn_number, t.user_action) for t in turns.items] == [(1, ACTION)]

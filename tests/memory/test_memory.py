@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from luna_narrates.db.lineage import Lineage, lineage_of
 from luna_narrates.db.tables import Fact
 from luna_narrates.llm.tokens import estimate_tokens
 from luna_narrates.memory import service
-from luna_narrates.memory.lineage import Lineage, lineage_of
 from luna_narrates.memory.retrieval import Query
 from luna_narrates.services import Services
 from tests.memory.conftest import add_turn, fork, import_turns, remember

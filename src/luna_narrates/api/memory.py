@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from luna_narrates.api.deps import NarratorDep, ServicesDep, SessionDep
+from luna_narrates.db.lineage import Lineage, lineage_of
 from luna_narrates.memory import service
-from luna_narrates.memory.lineage import Lineage, lineage_of
 from luna_narrates.memory.schemas import EntityHistory, MemoryBriefing, SearchResults, WorldOut
 from luna_narrates.stories import service as stories
 

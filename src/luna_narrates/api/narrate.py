@@ -7,13 +7,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sse_starlette import EventSourceResponse
 
 from luna_narrates.api.deps import NarratorDep
 from luna_narrates.errors import LunaError
 from luna_narrates.narration.pipeline import Narrator, PreparedTurn
-from luna_narrates.narration.schemas import TurnRequest, TurnResponse
+from luna_narrates.narration.schemas import RegenerateRequest, TurnRequest, TurnResponse
 
 router = APIRouter(tags=["narration"])
 
@@ -34,14 +34,39 @@ async def generate_turn(
     action: Annotated[str, Query(min_length=1, max_length=1_000)],
     narrator: NarratorDep,
     writer_model_override: Annotated[str | None, Query(max_length=200)] = None,
+    branch_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> EventSourceResponse:
     """Streams `status`, `cost_estimate`, `agent_start`, `agent_complete`, `token`, then
     `done` with the stored turn, or `error`. A client that disconnects cancels the turn,
-    and a cancelled turn stores nothing."""
+    and a cancelled turn stores nothing. The turn goes on `branch_id`, or the active branch."""
     request = TurnRequest(
-        story_id=story_id, user_action=action, writer_model_override=writer_model_override
+        story_id=story_id,
+        user_action=action,
+        writer_model_override=writer_model_override,
+        branch_id=branch_id,
     )
     prepared = await narrator.prepare(request)
+    return EventSourceResponse(_sse(narrator, prepared), ping=15)
+
+
+@router.get(
+    "/narrates/stories/{story_id}/turns/{turn_number}/regenerate",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Turn events."}},
+)
+async def regenerate_turn(
+    story_id: uuid.UUID,
+    turn_number: Annotated[int, Path(ge=1)],
+    narrator: NarratorDep,
+    action: Annotated[str | None, Query(min_length=1, max_length=1_000)] = None,
+    writer_model_override: Annotated[str | None, Query(max_length=200)] = None,
+    branch_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> EventSourceResponse:
+    """The events of `POST /stories/{id}/turns/{n}/regenerate`, streamed as for a new turn."""
+    data = RegenerateRequest(
+        user_action=action, writer_model_override=writer_model_override, branch_id=branch_id
+    )
+    prepared = await narrator.prepare_regeneration(story_id, turn_number, data)
     return EventSourceResponse(_sse(narrator, prepared), ping=15)
 
 

@@ -16,6 +16,10 @@ router = APIRouter(prefix="/stories", tags=["stories"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0)]
+TurnNumber = Annotated[int, Path(ge=1)]
+BranchQuery = Annotated[
+    uuid.UUID | None, Query(description="A branch of the story; the active one by default.")
+]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -41,16 +45,24 @@ async def delete_story(story_id: uuid.UUID, session: SessionDep) -> Response:
 
 @router.get("/{story_id}/turns")
 async def list_turns(
-    story_id: uuid.UUID, session: SessionDep, limit: Limit = 50, offset: Offset = 0
+    story_id: uuid.UUID,
+    session: SessionDep,
+    branch_id: BranchQuery = None,
+    first: Annotated[int, Query(alias="from", ge=1, description="The first turn number.")] = 1,
+    limit: Limit = 50,
 ) -> TurnPage:
-    return await service.list_turns(session, story_id, limit=limit, offset=offset)
+    """Pages through a branch's lineage in story order: inherited turns included, each with
+    how many takes it has and which branches fork from it."""
+    return await service.list_turns(
+        session, story_id, branch_id=branch_id, first=first, limit=limit
+    )
 
 
 @router.get("/{story_id}/turns/{turn_number}")
 async def get_turn(
-    story_id: uuid.UUID, turn_number: Annotated[int, Path(ge=1)], session: SessionDep
+    story_id: uuid.UUID, turn_number: TurnNumber, session: SessionDep, branch_id: BranchQuery = None
 ) -> TurnOut:
-    return await service.get_turn(session, story_id, turn_number)
+    return await service.get_turn(session, story_id, turn_number, branch_id)
 
 
 @router.post("/{story_id}/turns/import", status_code=status.HTTP_201_CREATED)

@@ -24,10 +24,10 @@ from luna_narrates.agents.preprocessor.schemas import BriefingItem, Citation
 from luna_narrates.bench.campaign import Campaign, CampaignTurn, Probe, generate
 from luna_narrates.bench.memory_load import analyze, create_story, load_synthetic
 from luna_narrates.config import Settings
+from luna_narrates.db.lineage import lineage_of
 from luna_narrates.llm.tokens import token_counter
 from luna_narrates.memory import repository, tasks
 from luna_narrates.memory import service as memory
-from luna_narrates.memory.lineage import lineage_of
 from luna_narrates.memory.packing import Candidate, pack
 from luna_narrates.memory.retrieval import Query
 from luna_narrates.memory.text import recent_context

@@ -222,8 +222,8 @@ async def resume_story(services: Services, story_id: uuid.UUID) -> StoryOut:
 
     async with services.db.sessions() as session:
         story = await stories.get_story(session, story_id)
-        last = max(story.turn_count - 1, 0)
-        turns = (await stories.list_turns(session, story_id, limit=1, offset=last)).items
+        first = max(story.turn_count, 1)
+        turns = (await stories.list_turns(session, story_id, first=first, limit=1)).items
     console.print(f"[bold]{escape(story.title)}[/] [dim](story {story.id})[/]")
     if not turns:
         console.print(escape(story.premise))

@@ -68,7 +68,8 @@ async def remember_turn(worker: WorkerContext, turn_id: uuid.UUID) -> bool:
     )
     memory, record = await remember.remember(data, worker.memory_model())
     run = _run_row("remember", REMEMBER_POSITION, record, data, context.ref)
-    await tasks.write_memory(worker.db, worker.embedder, context, memory, [run])
+    if not await tasks.write_memory(worker.db, worker.embedder, context, memory, [run]):
+        return False
     return tasks.arc_is_due(context.ref.turn_number, worker.settings.arc_length_turns)
 
 

@@ -8,6 +8,7 @@ the turns it sums up.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import procrastinate
@@ -57,16 +58,24 @@ def build_app(libpq_url: str) -> procrastinate.App:
 
 
 async def enqueue_post_turn(
-    app: procrastinate.App, session: AsyncSession, story_id: uuid.UUID, turn_id: uuid.UUID
+    app: procrastinate.App,
+    session: AsyncSession,
+    story_id: uuid.UUID,
+    turn_id: uuid.UUID,
+    arcs: Sequence[uuid.UUID] = (),
 ) -> list[int]:
-    """Defers the post-turn jobs inside the caller's transaction: they exist iff the turn does."""
+    """Defers the post-turn jobs inside the caller's transaction: they exist iff the turn does.
+    `arcs` (last turns of arcs whose summary a changed turn made stale) are summed up again
+    after the turn is remembered."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    deferred = [(name, turn_id) for name in POST_TURN_TASKS]
+    deferred += [("memory.summarize_arc", arc_turn) for arc_turn in arcs]
     ids: list[int] = []
-    for name in POST_TURN_TASKS:
+    for name, target in deferred:
         task = app.tasks[name]
         job_id: Any = await task.configure(
             connection=raw.driver_connection, lock=memory_lock(story_id)
-        ).defer_async(turn_id=str(turn_id))
+        ).defer_async(turn_id=str(target))
         ids.append(int(job_id))
     return ids

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from luna_narrates.db.lineage import Lineage, join, join_turns
 from luna_narrates.db.tables import (
     CharacterEvolutionSnapshot,
     EntityAlias,
@@ -19,7 +20,6 @@ from luna_narrates.db.tables import (
     Relationship,
     TurnSummary,
 )
-from luna_narrates.memory.lineage import Lineage, join
 
 HNSW_MAX_EF = 1000  # pgvector's upper limit for hnsw.ef_search
 CHUNK_COLUMNS = "c.id, c.kind, c.source_id, c.text, c.turn_number, c.turn_id, c.branch_id"
@@ -247,6 +247,7 @@ async def turns_to_show(session: AsyncSession, lineage: Lineage) -> list[RowMapp
         CROSS JOIN LATERAL (
             SELECT * FROM turns
             WHERE turns.branch_id = lineage.branch_id AND turns.turn_number <= lineage.upto
+              AND turns.is_selected
             ORDER BY turns.turn_number DESC LIMIT :window
         ) t
         LEFT JOIN turn_summaries s ON s.turn_id = t.id
@@ -287,7 +288,7 @@ async def summaries(
         session,
         f"""
         SELECT t.id, t.turn_number, t.user_action, t.narrative_text, s.summary
-        FROM turns t {join("t")} LEFT JOIN turn_summaries s ON s.turn_id = t.id
+        FROM turns t {join_turns("t")} LEFT JOIN turn_summaries s ON s.turn_id = t.id
         WHERE t.story_id = :story_id AND t.turn_number BETWEEN :first AND :last
         ORDER BY t.turn_number
         """,
@@ -299,7 +300,9 @@ async def summaries(
 
 async def turn_ids(session: AsyncSession, branch_id: uuid.UUID) -> dict[int, uuid.UUID]:
     rows = await _rows(
-        session, "SELECT turn_number, id FROM turns WHERE branch_id = :b", b=branch_id
+        session,
+        "SELECT turn_number, id FROM turns WHERE branch_id = :b AND is_selected",
+        b=branch_id,
     )
     return {row["turn_number"]: row["id"] for row in rows}
 
@@ -326,3 +329,76 @@ async def forget_passages(session: AsyncSession, turn_id: uuid.UUID) -> None:
 async def add_aliases(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(insert(EntityAlias).values(rows).on_conflict_do_nothing())
+
+
+async def hold_current_turn(session: AsyncSession, turn_id: uuid.UUID) -> bool:
+    """Locks the turn against being replaced until the caller commits: True while it exists and
+    is the selected version, so memory is only ever written for what the story tells."""
+    selected = await session.scalar(
+        text("SELECT is_selected FROM turns WHERE id = :id FOR SHARE"), {"id": turn_id}
+    )
+    return bool(selected)
+
+
+# Memory rows a turn's version owns, children first.
+VERSION_TABLES = (
+    "facts",
+    "relationships",
+    "character_evolution_snapshots",
+    "turn_summaries",
+    "memory_chunks",
+    "story_arcs",
+    "entity_aliases",
+    "entities",
+)
+
+
+async def retire_version(session: AsyncSession, old: uuid.UUID, new: uuid.UUID) -> list[uuid.UUID]:
+    """Takes a version that is no longer selected out of memory, as if it had never been told.
+
+    Entities it introduced that other turns still refer to stay, now introduced by `new` (same
+    branch and number, so every lineage sees them as before). Arcs that covered it are dropped;
+    answers the last turns of those arcs (other than `old`) so they can be summed up again.
+    """
+    arcs = await _rows(
+        session,
+        """
+        SELECT a.id, a.turn_id FROM story_arcs a
+        JOIN story_arc_turns x ON x.arc_id = a.id WHERE x.turn_id = :old
+        """,
+        old=old,
+    )
+    arc_ids = [row["id"] for row in arcs]
+    await session.execute(
+        text("DELETE FROM memory_chunks WHERE source_id = ANY(CAST(:ids AS uuid[]))"),
+        {"ids": arc_ids},
+    )
+    await session.execute(
+        text("DELETE FROM story_arcs WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": arc_ids}
+    )
+    kept = text(
+        """
+        SELECT e.id FROM entities e WHERE e.turn_id = :old AND (
+            EXISTS (SELECT 1 FROM facts f WHERE f.turn_id <> :old
+                    AND (f.entity_id = e.id OR f.object_entity_id = e.id))
+            OR EXISTS (SELECT 1 FROM relationships r WHERE r.turn_id <> :old
+                       AND e.id IN (r.source_entity_id, r.target_entity_id))
+            OR EXISTS (SELECT 1 FROM character_evolution_snapshots s
+                       WHERE s.turn_id <> :old AND s.entity_id = e.id)
+            OR EXISTS (SELECT 1 FROM entity_aliases a WHERE a.turn_id <> :old
+                       AND a.entity_id = e.id))
+        """
+    )
+    kept_ids = list((await session.scalars(kept, {"old": old})).all())
+    moves = (
+        "UPDATE entities SET turn_id = :new WHERE id = ANY(CAST(:ids AS uuid[]))",
+        "UPDATE entity_aliases SET turn_id = :new "
+        "WHERE turn_id = :old AND entity_id = ANY(CAST(:ids AS uuid[]))",
+        "UPDATE memory_chunks SET turn_id = :new "
+        "WHERE turn_id = :old AND kind = 'entity' AND source_id = ANY(CAST(:ids AS uuid[]))",
+    )
+    for sql in moves:
+        await session.execute(text(sql), {"old": old, "new": new, "ids": kept_ids})
+    for table in VERSION_TABLES:
+        await session.execute(text(f"DELETE FROM {table} WHERE turn_id = :old"), {"old": old})
+    return [row["turn_id"] for row in arcs if row["turn_id"] != old]

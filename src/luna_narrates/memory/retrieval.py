@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.agents.preprocessor.schemas import BriefingItem, Citation, ItemKind
+from luna_narrates.db.lineage import Lineage
 from luna_narrates.memory import repository
 from luna_narrates.memory.ledger import NameBook
-from luna_narrates.memory.lineage import Lineage
 from luna_narrates.memory.packing import Candidate
 from luna_narrates.memory.text import (
     entity_text,

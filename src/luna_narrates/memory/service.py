@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.agents.preprocessor.agent import memory_budget, scene_budget
+from luna_narrates.db.lineage import Lineage
 from luna_narrates.memory import repository
 from luna_narrates.memory.errors import EntityNotFound
 from luna_narrates.memory.ledger import NameBook
-from luna_narrates.memory.lineage import Lineage
 from luna_narrates.memory.packing import pack
 from luna_narrates.memory.retrieval import Ledger, Query, gather, hybrid_search, read_ledger
 from luna_narrates.memory.schemas import (

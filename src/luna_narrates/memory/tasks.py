@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from luna_narrates.agents.preprocessor.memory_schemas import ArcSummary, TurnMemory
 from luna_narrates.agents.schemas import PastTurn, StoryFrame
 from luna_narrates.db.engine import Database
+from luna_narrates.db.lineage import Lineage, lineage_of
 from luna_narrates.db.tables import Base, MemoryChunk, Story, StoryArc, Turn, story_arc_turns
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.memory import ledger, repository
 from luna_narrates.memory.ledger import Document, NameBook, TurnRef
-from luna_narrates.memory.lineage import Lineage, lineage_of
 from luna_narrates.memory.text import actor, passage_documents
 
 # What a re-run of the memory job replaces; entities, their names and their documents stay
@@ -42,11 +42,12 @@ class TurnContext:
 
 
 async def read_turn(db: Database, turn_id: uuid.UUID, *, names: bool = False) -> TurnContext | None:
-    """None when the turn was deleted before its job ran: there is nothing to remember.
+    """None when the turn was deleted, or another version of it selected, before its job ran:
+    there is nothing to remember.
     `names` reads the lineage's names too, which only the ledger writer needs."""
     async with db.sessions() as session:
         turn = await session.get(Turn, turn_id)
-        if turn is None:
+        if turn is None or not turn.is_selected:
             return None
         story = await session.get(Story, turn.story_id)
         assert story is not None  # a turn's story is deleted with it
@@ -103,6 +104,8 @@ async def index_turn(db: Database, embedder: Embedder, turn_id: uuid.UUID) -> bo
     ]
     rows = await embedded_rows(context.ref, documents, embedder)
     async with db.transaction() as session:
+        if not await repository.hold_current_turn(session, turn_id):
+            return False
         await repository.forget_passages(session, turn_id)
         session.add_all(rows)
     return True
@@ -114,11 +117,14 @@ async def write_memory(
     context: TurnContext,
     memory: TurnMemory,
     records: Sequence[Base] = (),
-) -> None:
-    """Stores one turn's memory (and the model-call rows that produced it) in one transaction."""
+) -> bool:
+    """Stores one turn's memory (and the model-call rows that produced it) in one transaction.
+    False when the turn went or stopped being the selected version while the model ran."""
     write = ledger.plan(context.ref, memory, context.book)
     chunks = await embedded_rows(context.ref, write.documents, embedder)
     async with db.transaction() as session:
+        if not await repository.hold_current_turn(session, context.ref.turn_id):
+            return False
         await repository.forget_turn(session, context.ref.turn_id, LEDGER_KINDS)
         session.add_all(write.entities)
         await session.flush()
@@ -126,6 +132,7 @@ async def write_memory(
         session.add_all([*write.facts, *write.relationships, *write.snapshots, write.summary])
         session.add_all(chunks)
         session.add_all(records)
+    return True
 
 
 @dataclass
@@ -168,13 +175,16 @@ async def write_arc(
     context: ArcContext,
     arc: ArcSummary,
     records: Sequence[Base] = (),
-) -> uuid.UUID:
+) -> uuid.UUID | None:
+    """None when the arc's last turn went or was replaced by another version meanwhile."""
     ref = context.turn.ref
     arc_id = uuid.uuid4()
     chunks = await embedded_rows(
         ref, [Document("arc", arc_id, f"{arc.title}: {arc.summary}")], embedder
     )
     async with db.transaction() as session:
+        if not await repository.hold_current_turn(session, ref.turn_id):
+            return None
         await _forget_arc(session, ref, context.first_turn)
         row = StoryArc(
             id=arc_id,

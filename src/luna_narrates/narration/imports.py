@@ -4,10 +4,7 @@ for story import, and for evaluating memory on transcripts from elsewhere."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.db.engine import Database
 from luna_narrates.db.tables import Turn
@@ -15,10 +12,7 @@ from luna_narrates.narration.locks import StoryLocks
 from luna_narrates.narration.schemas import ImportResult, TurnImport
 from luna_narrates.stories import repository
 from luna_narrates.stories import service as stories
-
-# Defers the post-turn jobs (session, story id, turn id) on the turn's own session, so they
-# commit with it or not at all; answers the job ids.
-PostTurnHook = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[list[int]]]
+from luna_narrates.stories.jobs import PostTurnHook
 
 
 async def import_turns(
@@ -34,7 +28,7 @@ async def import_turns(
         await stories.require_story(session, story_id)  # 404 now, not after waiting for a lock
     async with locks.hold(story_id), db.transaction() as session:
         await stories.require_story(session, story_id)
-        branch = await stories.active_branch(session, story_id)
+        branch = await stories.resolve_branch(session, story_id, data.branch_id)
         last = await repository.last_turn_number(session, branch.id)
         rows = [
             Turn(
@@ -55,6 +49,7 @@ async def import_turns(
         session.add_all(rows)
         await session.flush()
         await repository.touch_story(session, story_id)
+        await repository.touch_branch(session, branch.id)
         jobs = 0
         for row in rows:
             jobs += len(await enqueue_post_turn(session, story_id, row.id))

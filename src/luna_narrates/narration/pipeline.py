@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,23 +31,23 @@ from luna_narrates.agents.writer.schemas import WriterInput
 from luna_narrates.config import AGENTS, AgentName, Settings
 from luna_narrates.costs import service as costs
 from luna_narrates.db.engine import Database
-from luna_narrates.db.tables import Turn
+from luna_narrates.db.lineage import Lineage, lineage_of
+from luna_narrates.db.tables import Branch, Turn
 from luna_narrates.errors import Conflict, LunaError, ProviderError
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.llm.tokens import estimate_tokens, token_counter
 from luna_narrates.memory import service as memory
-from luna_narrates.memory.lineage import lineage_of
 from luna_narrates.memory.retrieval import Query
 from luna_narrates.memory.schemas import MemoryBriefing
 from luna_narrates.memory.text import recent_context
 from luna_narrates.narration import imports
-from luna_narrates.narration.imports import PostTurnHook
 from luna_narrates.narration.locks import StoryLocks
 from luna_narrates.narration.records import agent_report, agent_run_row
 from luna_narrates.narration.schemas import (
     ImportResult,
+    RegenerateRequest,
     TurnEvent,
     TurnImport,
     TurnRequest,
@@ -56,9 +56,27 @@ from luna_narrates.narration.schemas import (
 from luna_narrates.stories import repository
 from luna_narrates.stories import service as stories
 from luna_narrates.stories.errors import StoryNotFound
+from luna_narrates.stories.jobs import PostTurnHook
+from luna_narrates.stories.schemas import BranchRef
+from luna_narrates.timelines import repository as timelines_repository
+from luna_narrates.timelines import service as timelines
+
+T = TypeVar("T")
 
 PLAN_TOKENS_ESTIMATE = 300
 FOREIGN_KEY_VIOLATION = "23503"  # the story was deleted while its turn was generated
+
+
+@dataclass
+class Placement:
+    """Where a turn will be written: after the lineage's last turn, as another take of a turn
+    (`replaces` its selected version), or first on a branch created with it."""
+
+    branch_id: uuid.UUID
+    turn_number: int
+    version: int = 1
+    replaces: Turn | None = None
+    new_branch: Branch | None = None
 
 
 @dataclass
@@ -66,10 +84,9 @@ class Snapshot:
     """What the agents may know of the story, read in one short session."""
 
     story_id: uuid.UUID
-    branch_id: uuid.UUID
+    placement: Placement
     frame: StoryFrame
     recent: list[PastTurn]
-    next_turn_number: int
     memory: list[BriefingItem]
 
 
@@ -89,6 +106,7 @@ class TurnDraft:
 class PreparedTurn:
     request: TurnRequest
     models: dict[AgentName, AgentModel]
+    regenerate: int | None = None  # the turn number to write another take of
 
 
 class Narrator:
@@ -138,13 +156,43 @@ class Narrator:
             await stories.require_story(session, request.story_id)
         return PreparedTurn(request, models)
 
+    async def prepare_regeneration(
+        self, story_id: uuid.UUID, turn_number: int, data: RegenerateRequest
+    ) -> PreparedTurn:
+        """Another take of turn N, with the same action unless a new one is given."""
+        action = data.user_action
+        if action is None:
+            async with self.db.sessions() as session:
+                position = await timelines.locate(session, story_id, turn_number, data.branch_id)
+            action = position.turn.user_action
+        request = TurnRequest(
+            story_id=story_id,
+            user_action=action,
+            writer_model_override=data.writer_model_override,
+            branch_id=data.branch_id,
+        )
+        prepared = await self.prepare(request)
+        prepared.regenerate = turn_number
+        return prepared
+
+    async def held(self, story_id: uuid.UUID, change: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Runs a change to the story's structure in one transaction while the story is held as
+        for a turn, so no turn is being written on a branch as it changes."""
+        async with self.db.sessions() as session:
+            await stories.require_story(session, story_id)  # 404 now, not after the lock
+        async with self.locks.hold(story_id), self.db.transaction() as session:
+            return await change(session)
+
     async def import_turns(self, story_id: uuid.UUID, data: TurnImport) -> ImportResult:
         return await imports.import_turns(
             self.db, self.locks, self.enqueue_post_turn, story_id, data
         )
 
     async def run(self, request: TurnRequest) -> TurnResponse:
-        async for event in self.events(await self.prepare(request)):
+        return await self.run_prepared(await self.prepare(request))
+
+    async def run_prepared(self, prepared: PreparedTurn) -> TurnResponse:
+        async for event in self.events(prepared):
             if event.type == "done":
                 return TurnResponse.model_validate(event.data["turn"])
         raise AssertionError("a turn's event stream ends with done or raises")
@@ -152,7 +200,7 @@ class Narrator:
     async def events(self, prepared: PreparedTurn) -> AsyncIterator[TurnEvent]:
         """Raises the turn's LunaError after the events that preceded it."""
         queue: asyncio.Queue[TurnEvent | BaseException | None] = asyncio.Queue()
-        task = asyncio.create_task(self._turn(prepared.request, prepared.models, queue))
+        task = asyncio.create_task(self._turn(prepared, queue))
         try:
             while (item := await queue.get()) is not None:
                 if isinstance(item, BaseException):
@@ -165,11 +213,10 @@ class Narrator:
             await asyncio.wait([task])
 
     async def _turn(
-        self,
-        request: TurnRequest,
-        models: dict[AgentName, AgentModel],
-        queue: asyncio.Queue[TurnEvent | BaseException | None],
+        self, prepared: PreparedTurn, queue: asyncio.Queue[TurnEvent | BaseException | None]
     ) -> None:
+        request, models = prepared.request, prepared.models
+
         async def emit(kind: str, **data: Any) -> None:
             queue.put_nowait(TurnEvent(type=kind, data=data))
 
@@ -177,8 +224,8 @@ class Narrator:
             started = time.perf_counter()
             await emit("status", stage="waiting", message="Waiting for the story to be free.")
             async with self.locks.hold(request.story_id):
-                snapshot = await self._snapshot(request, models["strategist"])
-                await emit("status", stage="planning", message=f"Turn {snapshot.next_turn_number}.")
+                snapshot = await self._snapshot(request, models["strategist"], prepared.regenerate)
+                await emit("status", stage="planning", message=_describe(snapshot.placement))
                 await emit("cost_estimate", **self._estimate(snapshot, models))
                 draft = TurnDraft(snapshot, request.user_action)
                 await self._run_agents(draft, models, emit)
@@ -192,17 +239,29 @@ class Narrator:
         finally:
             queue.put_nowait(None)
 
-    async def _snapshot(self, request: TurnRequest, reader: AgentModel) -> Snapshot:
+    async def _snapshot(
+        self, request: TurnRequest, reader: AgentModel, regenerate: int | None
+    ) -> Snapshot:
         """The story, its recent turns and what memory holds for this action, packed for the
         model that reads the briefing (the Strategist), in one short read."""
         [vector] = await asyncio.to_thread(self.embedder.embed, [request.user_action])
         async with self.db.sessions() as session:
             story = await stories.require_story(session, request.story_id)
-            branch = await stories.active_branch(session, request.story_id)
-            last = await repository.last_turn_number(session, branch.id)
+            if regenerate is None:
+                branch = await stories.resolve_branch(session, story.id, request.branch_id)
+                last = await repository.last_turn_number(session, branch.id)
+                placement = Placement(branch.id, last + 1)
+                lineage = await lineage_of(session, branch.id)
+            else:
+                placement = await self._retake(session, request, regenerate)
+                # A new branch is not stored yet: its parent holds the same past.
+                new = placement.new_branch
+                home = new.parent_branch_id if new else placement.branch_id
+                assert home is not None
+                lineage = await lineage_of(session, home, upto=regenerate - 1)
             recent, remembered = await self._recall(
                 session,
-                branch.id,
+                lineage,
                 request.user_action,
                 vector,
                 self.settings.briefing_token_budget,
@@ -210,17 +269,38 @@ class Narrator:
             )
         return Snapshot(
             story_id=story.id,
-            branch_id=branch.id,
+            placement=placement,
             frame=StoryFrame.model_validate(story, from_attributes=True),
             recent=[PastTurn.model_validate(t, from_attributes=True) for t in recent],
-            next_turn_number=last + 1,
             memory=list(remembered.items),
         )
+
+    async def _retake(
+        self, session: AsyncSession, request: TurnRequest, turn_number: int
+    ) -> Placement:
+        """Where another take of turn N goes: beside the others, unless later turns or other
+        branches build on it; then first on a new branch from turn N-1."""
+        position = await timelines.locate(session, request.story_id, turn_number, request.branch_id)
+        takes = await timelines_repository.versions(session, position.owner.id, turn_number)
+        if not await position.settled(session):
+            return Placement(position.owner.id, turn_number, len(takes) + 1, replaces=position.turn)
+        tree = position.tree
+        branch = Branch(
+            id=uuid.uuid4(),
+            story_id=request.story_id,
+            name=timelines.unique_name(tree, f"Turn {turn_number}, take {len(takes) + 1}"),
+            description=f"Another take of turn {turn_number} of {position.owner.name!r}.",
+            parent_branch_id=tree.owner_of(position.owner, turn_number - 1).id,
+            fork_turn_number=turn_number - 1,
+            is_main=False,
+            is_active=False,
+        )
+        return Placement(branch.id, turn_number, new_branch=branch)
 
     async def _recall(
         self,
         session: AsyncSession,
-        branch_id: uuid.UUID,
+        lineage: Lineage,
         action: str,
         vector: list[float],
         budget: int,
@@ -228,13 +308,10 @@ class Narrator:
     ) -> tuple[Sequence[Turn], MemoryBriefing]:
         """The recent turns and the memory packed for the action: one code path for a turn
         and for the briefing preview, so the preview is what a turn would send."""
-        recent = await repository.recent_turns(
-            session, branch_id, self.settings.recent_turns_window
-        )
+        recent = await repository.recent_turns(session, lineage, self.settings.recent_turns_window)
         query = Query(
             action, vector, recent_context((t.user_action, t.narrative_text) for t in recent)
         )
-        lineage = await lineage_of(session, branch_id)
         return recent, await memory.briefing(session, lineage, query, budget, count_tokens)
 
     async def preview_briefing(
@@ -248,7 +325,7 @@ class Narrator:
             branch = await stories.active_branch(session, story_id)
             _, remembered = await self._recall(
                 session,
-                branch.id,
+                await lineage_of(session, branch.id),
                 action,
                 vector,
                 budget or self.settings.briefing_token_budget,
@@ -341,14 +418,17 @@ class Narrator:
 
     async def _commit(self, draft: TurnDraft, seconds: float) -> TurnResponse:
         snapshot = draft.snapshot
+        placement = snapshot.placement
         reports = [agent_report(record) for record, _ in draft.calls]
         total = sum((r.cost_usd for r in reports), Decimal(0))
         turn_id = uuid.uuid4()
         turn = Turn(
             id=turn_id,
             story_id=snapshot.story_id,
-            branch_id=snapshot.branch_id,
-            turn_number=snapshot.next_turn_number,
+            branch_id=placement.branch_id,
+            turn_number=placement.turn_number,
+            version=placement.version,
+            is_selected=True,
             user_action=draft.user_action,
             narrative_text=draft.narrative_text,
             briefing=draft.briefing,
@@ -364,8 +444,19 @@ class Narrator:
         )
         try:
             async with self.db.transaction() as session:
-                await repository.add_turn(session, turn)
-                await self.enqueue_post_turn(session, turn.story_id, turn.id)
+                if placement.new_branch is not None:
+                    session.add(placement.new_branch)
+                    await session.flush()
+                    await timelines_repository.set_active(
+                        session, snapshot.story_id, placement.new_branch.id
+                    )
+                if placement.replaces is not None:
+                    await timelines.replace_take(
+                        session, placement.replaces, turn, self.enqueue_post_turn
+                    )
+                else:
+                    await repository.add_turn(session, turn)
+                    await self.enqueue_post_turn(session, turn.story_id, turn.id)
         except IntegrityError as error:
             if getattr(error.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
                 raise StoryNotFound(snapshot.story_id) from error
@@ -376,7 +467,7 @@ class Narrator:
             ) from error
         return TurnResponse(
             story_id=snapshot.story_id,
-            branch_id=snapshot.branch_id,
+            branch_id=placement.branch_id,
             turn_id=turn.id,
             turn_number=turn.turn_number,
             user_action=turn.user_action,
@@ -387,4 +478,19 @@ class Narrator:
             agents=reports,
             briefing=draft.briefing,
             plan=draft.plan,
+            version=placement.version,
+            branch_created=(
+                BranchRef.model_validate(placement.new_branch) if placement.new_branch else None
+            ),
         )
+
+
+def _describe(placement: Placement) -> str:
+    if placement.new_branch is not None:
+        return (
+            f"Another take of turn {placement.turn_number}, on the new branch "
+            f"{placement.new_branch.name!r}: later turns build on the first."
+        )
+    if placement.version > 1:
+        return f"Turn {placement.turn_number}, take {placement.version}."
+    return f"Turn {placement.turn_number}."

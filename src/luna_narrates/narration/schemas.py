@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from luna_narrates.stories.schemas import Action, BranchRef, Passage
 
 EventType = Literal[
     "status", "cost_estimate", "agent_start", "agent_complete", "token", "error", "done"
 ]
-
-
-def stripped(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value.strip()
-
-
-Action = Annotated[str, Field(min_length=1, max_length=1_000), AfterValidator(stripped)]
 
 
 class TurnRequest(BaseModel):
@@ -29,6 +22,24 @@ class TurnRequest(BaseModel):
     user_action: Action
     writer_model_override: str | None = Field(
         default=None, max_length=200, description="A 'provider:model' for this turn's Writer."
+    )
+    branch_id: uuid.UUID | None = Field(
+        default=None, description="The branch to continue; the story's active branch by default."
+    )
+
+
+class RegenerateRequest(BaseModel):
+    """Another take of a turn. In place when nothing builds on the turn yet; otherwise on a
+    new branch from the turn before, so no later turn is rewritten."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_action: Action | None = Field(
+        default=None, description="A different action for the new take; the same by default."
+    )
+    writer_model_override: str | None = Field(default=None, max_length=200)
+    branch_id: uuid.UUID | None = Field(
+        default=None, description="The branch whose turn N is meant; the active one by default."
     )
 
 
@@ -60,6 +71,12 @@ class TurnResponse(BaseModel):
     agents: list[AgentReport]
     briefing: dict[str, Any]
     plan: dict[str, Any]
+    version: int = Field(default=1, description="Which take of the turn this is.")
+    branch_created: BranchRef | None = Field(
+        default=None,
+        description="Set when a regenerated turn had later turns or branches building on it: "
+        "the new take starts this branch, which is now the active one.",
+    )
 
 
 class TurnEvent(BaseModel):
@@ -71,15 +88,16 @@ class ImportedTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_action: Action
-    narrative_text: Annotated[
-        str, Field(min_length=1, max_length=100_000), AfterValidator(stripped)
-    ]
+    narrative_text: Passage
 
 
 class TurnImport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     turns: list[ImportedTurn] = Field(min_length=1, max_length=2_000)
+    branch_id: uuid.UUID | None = Field(
+        default=None, description="The branch to append to; the active branch by default."
+    )
 
 
 class ImportResult(BaseModel):

@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from luna_narrates.db.lineage import Lineage, select_turns
 from luna_narrates.db.tables import Branch, Story, Turn
 
 
@@ -26,6 +27,7 @@ async def add_turn(session: AsyncSession, turn: Turn) -> None:
     session.add(turn)
     await session.flush()
     await touch_story(session, turn.story_id)
+    await touch_branch(session, turn.branch_id)
 
 
 async def get_story(session: AsyncSession, story_id: uuid.UUID) -> Story | None:
@@ -53,15 +55,21 @@ async def active_branches(
     return {b.story_id: b for b in (await session.scalars(query)).all()}
 
 
-async def turn_counts(
+async def last_turn_numbers(
     session: AsyncSession, branch_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
+    """The last turn of each branch's lineage, which is also its turn count: a lineage is
+    numbered 1…N without gaps, and a branch without turns of its own ends at its fork."""
     query = (
-        select(Turn.branch_id, func.count())
-        .where(Turn.branch_id.in_(branch_ids))
-        .group_by(Turn.branch_id)
+        select(
+            Branch.id,
+            func.coalesce(func.max(Turn.turn_number), Branch.fork_turn_number, 0),
+        )
+        .outerjoin(Turn, and_(Turn.branch_id == Branch.id, Turn.is_selected))
+        .where(Branch.id.in_(branch_ids))
+        .group_by(Branch.id)
     )
-    return {branch_id: count for branch_id, count in (await session.execute(query)).all()}
+    return {branch_id: int(last) for branch_id, last in (await session.execute(query)).all()}
 
 
 async def get_branch(session: AsyncSession, branch_id: uuid.UUID) -> Branch | None:
@@ -69,42 +77,67 @@ async def get_branch(session: AsyncSession, branch_id: uuid.UUID) -> Branch | No
 
 
 async def last_turn_number(session: AsyncSession, branch_id: uuid.UUID) -> int:
-    query = select(func.max(Turn.turn_number)).where(Turn.branch_id == branch_id)
-    return int(await session.scalar(query) or 0)
+    return (await last_turn_numbers(session, [branch_id])).get(branch_id, 0)
 
 
-async def recent_turns(session: AsyncSession, branch_id: uuid.UUID, limit: int) -> list[Turn]:
+async def recent_turns(session: AsyncSession, lineage: Lineage, limit: int) -> list[Turn]:
     if limit <= 0:
         return []
-    query = (
-        select(Turn)
-        .where(Turn.branch_id == branch_id)
-        .order_by(Turn.turn_number.desc())
-        .limit(limit)
-    )
+    query = select_turns(lineage).order_by(Turn.turn_number.desc()).limit(limit)
     return list(reversed((await session.scalars(query)).all()))
 
 
-async def list_turns(
-    session: AsyncSession, branch_id: uuid.UUID, *, limit: int, offset: int
+async def lineage_page(
+    session: AsyncSession, lineage: Lineage, *, first: int, limit: int
 ) -> Sequence[Turn]:
     query = (
-        select(Turn)
-        .where(Turn.branch_id == branch_id)
+        select_turns(lineage)
+        .where(Turn.turn_number >= first)
         .order_by(Turn.turn_number)
         .limit(limit)
-        .offset(offset)
     )
     return (await session.scalars(query)).all()
 
 
-async def get_turn(session: AsyncSession, branch_id: uuid.UUID, turn_number: int) -> Turn | None:
+async def lineage_turn(session: AsyncSession, lineage: Lineage, turn_number: int) -> Turn | None:
     query = (
-        select(Turn)
-        .where(Turn.branch_id == branch_id, Turn.turn_number == turn_number)
+        select_turns(lineage)
+        .where(Turn.turn_number == turn_number)
         .options(selectinload(Turn.agent_runs))
     )
     return (await session.scalars(query)).one_or_none()
+
+
+async def version_counts(
+    session: AsyncSession, positions: Sequence[tuple[uuid.UUID, int]]
+) -> dict[tuple[uuid.UUID, int], int]:
+    if not positions:
+        return {}
+    query = (
+        select(Turn.branch_id, Turn.turn_number, func.count())
+        .where(tuple_(Turn.branch_id, Turn.turn_number).in_(positions))
+        .group_by(Turn.branch_id, Turn.turn_number)
+    )
+    return {(b, n): count for b, n, count in (await session.execute(query)).all()}
+
+
+async def forks_at(
+    session: AsyncSession, positions: Sequence[tuple[uuid.UUID, int]]
+) -> dict[tuple[uuid.UUID, int], list[Branch]]:
+    """The branches that fork from each (branch, turn number): their lineage continues
+    differently after that turn."""
+    if not positions:
+        return {}
+    query = (
+        select(Branch)
+        .where(tuple_(Branch.parent_branch_id, Branch.fork_turn_number).in_(positions))
+        .order_by(Branch.created_at, Branch.id)
+    )
+    found: dict[tuple[uuid.UUID, int], list[Branch]] = {}
+    for branch in (await session.scalars(query)).all():
+        assert branch.parent_branch_id is not None and branch.fork_turn_number is not None
+        found.setdefault((branch.parent_branch_id, branch.fork_turn_number), []).append(branch)
+    return found
 
 
 async def try_take_turn_lease(
@@ -135,3 +168,9 @@ async def release_turn_lease(
 
 async def touch_story(session: AsyncSession, story_id: uuid.UUID) -> None:
     await session.execute(update(Story).where(Story.id == story_id).values(updated_at=func.now()))
+
+
+async def touch_branch(session: AsyncSession, branch_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Branch).where(Branch.id == branch_id).values(updated_at=func.now())
+    )

@@ -1,0 +1,1 @@
+"""Export and import of whole stories: lossless JSON, and readable books of one branch."""

@@ -1,0 +1,22 @@
+"""What a change to a story asks of the job queue: its memory rebuilt for a turn."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class PostTurnHook(Protocol):
+    """Defers a turn's memory jobs on the caller's session, so they commit with the change or
+    not at all; `arcs` are last turns of arcs to sum up again afterwards. Answers the job ids."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        story_id: uuid.UUID,
+        turn_id: uuid.UUID,
+        arcs: Sequence[uuid.UUID] = (),
+    ) -> list[int]: ...

@@ -1,0 +1,1 @@
+"""Timelines: branches of a story, redo, alternate takes of a turn, and edits."""
