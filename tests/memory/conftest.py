@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from luna_narrates.agents.preprocessor.memory_schemas import TurnMemory
-from luna_narrates.db.tables import Branch, Turn
+from luna_narrates.db.tables import Turn
 from luna_narrates.memory import tasks
 from luna_narrates.services import Services
 from tests.narration.conftest import room, services, settings
@@ -34,7 +34,9 @@ async def turn_id(services: Services, branch_id: uuid.UUID | str, number: int) -
     async with services.db.sessions() as session:
         found = await session.scalar(
             select(Turn.id).where(
-                Turn.branch_id == uuid.UUID(str(branch_id)), Turn.turn_number == number
+                Turn.branch_id == uuid.UUID(str(branch_id)),
+                Turn.turn_number == number,
+                Turn.is_selected,
             )
         )
     assert found is not None
@@ -54,21 +56,20 @@ async def remember(
 
 
 async def fork(
-    services: Services, story_id: object, parent: uuid.UUID | str, at_turn: int
+    client: httpx.AsyncClient, story_id: object, parent: uuid.UUID | str, at_turn: int
 ) -> uuid.UUID:
-    """A branch off `parent` after turn `at_turn` (the branching API is a later issue)."""
-    branch = Branch(
-        id=uuid.uuid4(),
-        story_id=uuid.UUID(str(story_id)),
-        name=f"Fork at {at_turn}",
-        parent_branch_id=uuid.UUID(str(parent)),
-        fork_turn_number=at_turn,
-        is_main=False,
-        is_active=False,
+    """A branch off `parent` after turn `at_turn`, through the API; the active one stays."""
+    response = await client.post(
+        f"/stories/{story_id}/branches",
+        json={
+            "branch_name": f"Fork at {at_turn} of {parent}",
+            "from_turn_number": at_turn,
+            "from_branch_id": str(parent),
+            "make_active": False,
+        },
     )
-    async with services.db.transaction() as session:
-        session.add(branch)
-    return branch.id
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["id"])
 
 
 async def add_turn(

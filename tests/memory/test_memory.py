@@ -139,7 +139,7 @@ async def test_a_fact_on_one_branch_is_invisible_on_another(
     client: httpx.AsyncClient, services: Services, story: dict[str, Any]
 ) -> None:
     main = await campaign(client, services, story)
-    other = await fork(services, story["id"], main, at_turn=2)
+    other = await fork(client, story["id"], main, at_turn=2)
     await add_turn(services, story["id"], other, 3, "I heal the wizard.", "Aldric recovers.")
     await remember(
         services, other, 3, facts=[{"subject": "Aldric", "key": "status", "value": "healed"}]
