@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -60,14 +60,13 @@ async def last_turn_numbers(
 ) -> dict[uuid.UUID, int]:
     """The last turn of each branch's lineage, which is also its turn count: a lineage is
     numbered 1…N without gaps, and a branch without turns of its own ends at its fork."""
-    query = (
-        select(
-            Branch.id,
-            func.coalesce(func.max(Turn.turn_number), Branch.fork_turn_number, 0),
-        )
-        .outerjoin(Turn, and_(Turn.branch_id == Branch.id, Turn.is_selected))
-        .where(Branch.id.in_(branch_ids))
-        .group_by(Branch.id)
+    own_last = (
+        select(func.max(Turn.turn_number))
+        .where(Turn.branch_id == Branch.id, Turn.is_selected)
+        .scalar_subquery()
+    )
+    query = select(Branch.id, func.coalesce(own_last, Branch.fork_turn_number, 0)).where(
+        Branch.id.in_(branch_ids)
     )
     return {branch_id: int(last) for branch_id, last in (await session.execute(query)).all()}
 
@@ -90,9 +89,10 @@ async def recent_turns(session: AsyncSession, lineage: Lineage, limit: int) -> l
 async def lineage_page(
     session: AsyncSession, lineage: Lineage, *, first: int, limit: int
 ) -> Sequence[Turn]:
+    # Numbered 1…N without gaps: the upper bound lets every segment use its index.
     query = (
         select_turns(lineage)
-        .where(Turn.turn_number >= first)
+        .where(Turn.turn_number >= first, Turn.turn_number < first + limit)
         .order_by(Turn.turn_number)
         .limit(limit)
     )
