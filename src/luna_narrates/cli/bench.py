@@ -7,6 +7,9 @@ import shlex
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -51,6 +54,45 @@ def rich_table(table: Table) -> RichTable:
     return out
 
 
+def progress(line: str) -> None:
+    console.print(f"  {line}", style="dim")
+
+
+def announce(data_dir: Path) -> str:
+    """The command line as typed, printed with where its data goes."""
+    command = shlex.join(["luna", *sys.argv[1:]])
+    console.print(f"[bold]{command}[/] (data in {data_dir})")
+    return command
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@contextmanager
+def reported_failure() -> Iterator[None]:
+    """A benchmark that could not measure ends with its reason, not a traceback."""
+    from luna_narrates.bench.turn import BenchError
+
+    try:
+        yield
+    except BenchError as error:
+        console.print(f"[red]The benchmark failed:[/] {error}")
+        raise typer.Exit(1) from error
+
+
+def publish(tables: Sequence[Table], section: str | None, name: str) -> None:
+    """Prints the tables and, given a section (`--write`), puts it in docs/benchmarks.md."""
+    from luna_narrates.bench.markdown import default_document, write_section
+
+    for table in tables:
+        console.print(rich_table(table))
+    if section is not None:
+        path = default_document()
+        write_section(path, section, name)
+        console.print(f"Wrote the section to {path}.")
+
+
 @bench_app.command("turn")
 def turn(
     turns: Annotated[int, typer.Option(min=2, help="Turns per run on the embedded model.")] = 20,
@@ -68,31 +110,17 @@ def turn(
     Reports time per agent, Writer tokens/s through the API against raw llama.cpp, time to
     first token at turn 2 and turn 20, and the orchestration overhead on the `test` model.
     """
-    from luna_narrates.bench.markdown import (
-        default_document,
-        render_markdown,
-        tables,
-        write_section,
-    )
+    from luna_narrates.bench.markdown import render_markdown, tables
     from luna_narrates.bench.report import run_bench
-    from luna_narrates.bench.turn import BenchConfig, BenchError
+    from luna_narrates.bench.turn import BenchConfig
 
     config = BenchConfig(
         turns=turns, runs=runs, overhead_turns=overhead_turns, data_dir=data_dir or fresh_data_dir()
     )
-    command = shlex.join(["luna", *sys.argv[1:]])
-    console.print(f"[bold]{command}[/] (data in {config.data_dir})")
-    try:
-        report = run_bench(config, command, lambda line: console.print(f"  {line}", style="dim"))
-    except BenchError as error:
-        console.print(f"[red]The benchmark failed:[/] {error}")
-        raise typer.Exit(1) from error
-    for table in tables(report):
-        console.print(rich_table(table))
-    if write:
-        path = default_document()
-        write_section(path, render_markdown(report))
-        console.print(f"Wrote the section to {path}.")
+    command = announce(config.data_dir)
+    with reported_failure():
+        report = run_bench(config, command, progress)
+    publish(tables(report), render_markdown(report) if write else None, "turn")
 
 
 @bench_app.command("memory")
@@ -108,9 +136,6 @@ def memory(
 ) -> None:
     """Measure memory: fact recall at 400, 1,500 and 4,000 tokens, superseded facts shown as
     current, compression, and retrieval latency, against a recency window and vector top-k."""
-    from datetime import UTC, datetime
-
-    from luna_narrates.bench.markdown import default_document, write_section
     from luna_narrates.bench.memory import MemoryBenchConfig, run_memory_bench
     from luna_narrates.bench.memory_markdown import SECTION, render_markdown, tables
 
@@ -123,13 +148,43 @@ def memory(
         compression_at=tuple(at for at in (100, 300) if at <= turns),
         data_dir=data_dir or fresh_data_dir(),
     )
-    command = shlex.join(["luna", *sys.argv[1:]])
-    console.print(f"[bold]{command}[/] (data in {config.data_dir})")
-    result = run_memory_bench(config, lambda line: console.print(f"  {line}", style="dim"))
-    for table in tables(result):
-        console.print(rich_table(table))
-    if write:
-        path = default_document()
-        date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        write_section(path, render_markdown(result, command, date), SECTION)
-        console.print(f"Wrote the section to {path}.")
+    command = announce(config.data_dir)
+    result = run_memory_bench(config, progress)
+    section = render_markdown(result, command, utc_now()) if write else None
+    publish(tables(result), section, SECTION)
+
+
+@bench_app.command("timelines")
+def timelines(
+    turns: Annotated[int, typer.Option(min=1, help="Turns in the long lineage.")] = 10_000,
+    branches: Annotated[int, typer.Option(min=1, help="Branches in the wide tree.")] = 200,
+    depth: Annotated[
+        int, typer.Option(min=1, help="Branches the long lineage runs through (Main included).")
+    ] = 5,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed requests per case and run.")] = 50,
+    runs: Annotated[
+        int, typer.Option(min=1, help="Repeat the whole measurement; report medians.")
+    ] = 3,
+    write: WriteOption = True,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Time the timeline reads over the API: pages of a long lineage, and the tree and list
+    of a story with many branches, on the embedded database."""
+    from luna_narrates.bench.timelines import TimelinesBenchConfig, run_timelines_bench
+    from luna_narrates.bench.timelines_markdown import SECTION, render_markdown, tables
+
+    if depth > turns:
+        raise typer.BadParameter(f"a lineage of {turns} turns cannot run through {depth} branches")
+    config = TimelinesBenchConfig(
+        turns=turns,
+        branches=branches,
+        depth=depth,
+        repeats=repeats,
+        runs=runs,
+        data_dir=data_dir or fresh_data_dir(),
+    )
+    command = announce(config.data_dir)
+    with reported_failure():
+        result = run_timelines_bench(config, progress)
+    section = render_markdown(result, command, utc_now()) if write else None
+    publish(tables(result), section, SECTION)
