@@ -17,13 +17,19 @@ from luna_narrates.stories import service as stories
 router = APIRouter(prefix="/stories/{story_id}", tags=["memory"])
 
 
-async def active_lineage(story_id: uuid.UUID, session: SessionDep) -> Lineage:
-    """The story's active branch and its ancestry: 404 for an unknown story."""
-    branch = await stories.active_branch(session, story_id)
+async def branch_lineage(
+    story_id: uuid.UUID,
+    session: SessionDep,
+    branch_id: Annotated[
+        uuid.UUID | None, Query(description="A branch of the story; the active one by default.")
+    ] = None,
+) -> Lineage:
+    """The branch (the active one by default) and its ancestry: 404 for an unknown story."""
+    branch = await stories.resolve_branch(session, story_id, branch_id)
     return await lineage_of(session, branch.id)
 
 
-LineageDep = Annotated[Lineage, Depends(active_lineage)]
+LineageDep = Annotated[Lineage, Depends(branch_lineage)]
 Text = Annotated[str, Query(min_length=1, max_length=1_000)]
 
 
