@@ -36,9 +36,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
     install_error_handlers(app)
 
-    from luna_narrates.api import health, memory, narrate, stories, timelines
+    from luna_narrates.api import archive, health, memory, narrate, stories, timelines
 
     app.include_router(health.router)
+    app.include_router(archive.router)
     app.include_router(stories.router)
     app.include_router(narrate.router)
     app.include_router(memory.router)

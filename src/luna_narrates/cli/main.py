@@ -1,4 +1,4 @@
-"""`luna`: serve, worker, db, doctor, play, turns, bench."""
+"""`luna`: serve, worker, db, doctor, play, turns, export, import, bench."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from luna_narrates.cli.archive import export_command, import_command
 from luna_narrates.cli.bench import bench_app
 from luna_narrates.cli.doctor import doctor
 from luna_narrates.cli.play import play
@@ -24,6 +25,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(turns_app, name="turns")
 app.command("doctor")(doctor)
 app.command("play")(play)
+app.command("export")(export_command)
+app.command("import")(import_command)
 console = Console()
 
 

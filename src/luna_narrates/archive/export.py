@@ -1,0 +1,137 @@
+"""Exports a story: the lossless JSON archive, streamed row by row from one consistent
+snapshot, and readable books of one branch (Markdown, HTML, EPUB)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from importlib.metadata import version
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from luna_narrates.archive.books import read_book
+from luna_narrates.archive.schemas import ExportFormat
+from luna_narrates.archive.tables import EXPORTED, STORY
+from luna_narrates.db.engine import Database
+from luna_narrates.errors import InvalidInput
+from luna_narrates.formats.story_archive import FORMAT, VERSION
+from luna_narrates.formats.story_book import epub_bytes, html_chunks, markdown_chunks
+from luna_narrates.stories import service as stories
+from luna_narrates.stories.errors import StoryNotFound
+
+STREAM_ROWS = 500
+
+
+def encode(value: Any) -> Any:
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=encode, ensure_ascii=False, separators=(",", ":"))
+
+
+async def json_chunks(db: Database, story_id: uuid.UUID) -> AsyncIterator[str]:
+    """The archive as text pieces, one row per line. Raises StoryNotFound before the first."""
+    async with db.engine.connect() as connection:
+        await connection.execution_options(isolation_level="REPEATABLE READ")
+        async with connection.begin():
+            story = (await connection.execute(STORY.rows_of(story_id))).mappings().first()
+            if story is None:
+                raise StoryNotFound(story_id)
+            head = {
+                "format": FORMAT,
+                "version": VERSION,
+                "exported_at": datetime.now(UTC),
+                "application": f"luna-narrates {version('luna-narrates')}",
+                "story": dict(story),
+            }
+            yield dumps(head)[:-1] + ',\n"tables":{'
+            for position, spec in enumerate(EXPORTED):
+                yield ("," if position else "") + f"\n{json.dumps(spec.name)}:["
+                first = True
+                async for row in _rows(connection, spec.rows_of(story_id)):
+                    yield ("\n" if first else ",\n") + dumps(row)
+                    first = False
+                yield "]"
+            yield "\n}}\n"
+
+
+async def _rows(connection: AsyncConnection, query: Any) -> AsyncIterator[dict[str, Any]]:
+    result = await connection.stream(query.execution_options(yield_per=STREAM_ROWS))
+    async for row in result.mappings():
+        yield dict(row)
+
+
+@dataclass
+class Export:
+    media_type: str
+    filename: str
+    chunks: AsyncIterator[bytes]
+
+
+MEDIA_TYPES: dict[ExportFormat, tuple[str, str]] = {
+    "json": ("application/json", "luna.json"),
+    "markdown": ("text/markdown; charset=utf-8", "md"),
+    "html": ("text/html; charset=utf-8", "html"),
+    "epub": ("application/epub+zip", "epub"),
+}
+
+
+async def open_export(
+    db: Database,
+    story_id: uuid.UUID,
+    kind: ExportFormat,
+    branch_id: uuid.UUID | None,
+    arc_length: int,
+) -> Export:
+    """Checks what can fail (no story, no branch) before the first byte goes out."""
+    media_type, extension = MEDIA_TYPES[kind]
+    if kind == "json":
+        if branch_id is not None:
+            raise InvalidInput(
+                "A JSON export carries every branch; branch_id is for markdown, html and epub.",
+                field="branch_id",
+            )
+        async with db.sessions() as session:
+            story = await stories.require_story(session, story_id)
+        name = f"{slug(story.title)}.{extension}"
+        return Export(media_type, name, _encoded(json_chunks(db, story_id)))
+    async with db.sessions() as session:
+        book = await read_book(session, story_id, branch_id, arc_length)
+    name = f"{slug(book.title)}.{extension}"
+    if kind == "epub":
+        data = await asyncio.to_thread(epub_bytes, book)
+        return Export(media_type, name, _encoded(_single(data)))
+    pieces = markdown_chunks(book) if kind == "markdown" else html_chunks(book)
+    return Export(media_type, name, _encoded(_iterate(pieces)))
+
+
+def slug(title: str) -> str:
+    """An ASCII file name from a title, safe in a Content-Disposition header."""
+    words = re.findall(r"[a-z0-9]+", title.lower().encode("ascii", "ignore").decode())
+    return "-".join(words)[:60] or "story"
+
+
+async def _iterate(pieces: Iterator[str]) -> AsyncIterator[str]:
+    for piece in pieces:
+        yield piece
+
+
+async def _single(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def _encoded(pieces: AsyncIterator[str] | AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async for piece in pieces:
+        yield piece.encode() if isinstance(piece, str) else piece

@@ -1,0 +1,22 @@
+"""Bodies of story export and import."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+ExportFormat = Literal["json", "markdown", "html", "epub"]
+
+
+class StoryImported(BaseModel):
+    story_id: uuid.UUID = Field(description="The new story; every id in it is new.")
+    title: str
+    format_version: int
+    branches: int
+    turns: int = Field(description="Turn rows, every take counted.")
+    memory_rows: int = Field(description="World-state and memory rows brought along.")
+    memory_jobs: int = Field(
+        description="Background jobs deferred for turns whose memory was not built at export."
+    )
