@@ -75,3 +75,12 @@ async def test_real_turns_through_the_api(client: httpx.AsyncClient) -> None:
     assert strategist["output"] == stored["plan"]
     assert strategist["prompt"][0]["role"] == "system"
     assert STORY["premise"] in strategist["prompt"][0]["content"]
+
+    # Another take of the latest turn, on the same model: kept beside the first, and selected.
+    again = await client.post(f"/stories/{story['id']}/turns/2/regenerate", json={}, timeout=300)
+    assert again.status_code == 200, again.text
+    take = again.json()
+    assert (take["turn_number"], take["version"], take["branch_created"]) == (2, 2, None)
+    assert len(take["narrative_text"].split()) >= 20
+    takes = (await client.get(f"/stories/{story['id']}/turns/2/versions")).json()
+    assert [(t["version"], t["is_selected"]) for t in takes["items"]] == [(1, False), (2, True)]

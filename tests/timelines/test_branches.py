@@ -268,3 +268,15 @@ async def test_turns_on_two_branches_at_once_keep_to_their_branches(
     assert all("main" in action for _, _, action in (await lineage(client, story["id"], main)))
     side_told = await lineage(client, story["id"], side["id"])
     assert [action.split()[0] for _, _, action in side_told] == ["main", "side", "side", "side"]
+
+
+async def test_a_story_with_branches_three_deep_can_be_deleted(
+    client: httpx.AsyncClient, story: Story
+) -> None:
+    await append(client, story["id"], "main", 2)
+    for depth in range(3):
+        await branch(client, story["id"], f"Level {depth}", 2 + depth)
+        await append(client, story["id"], f"level{depth}", 1)
+    deleted = await client.delete(f"/stories/{story['id']}")
+    assert deleted.status_code == 204, deleted.text
+    assert (await client.get(f"/stories/{story['id']}/branches")).status_code == 404

@@ -14,6 +14,7 @@ from luna_narrates.db.tables import Entity, Fact, StoryArc
 from luna_narrates.memory import tasks
 from luna_narrates.services import Services
 from tests.memory.conftest import remember, turn_id
+from tests.narration.test_sse import parse_sse
 from tests.timelines.conftest import append, branch, lineage, play
 
 Story = dict[str, Any]
@@ -195,3 +196,18 @@ async def test_a_late_job_for_a_replaced_take_writes_nothing(
     assert not await tasks.write_memory(services.db, services.embedder, context, memory)
     async with services.db.sessions() as session:
         assert (await session.scalars(select(Fact))).all() == []
+
+
+async def test_a_regeneration_streams_like_a_turn(client: httpx.AsyncClient, story: Story) -> None:
+    await append(client, story["id"], "main", 2)
+    url = f"/narrates/stories/{story['id']}/turns/1/regenerate"
+    response = await client.get(url, params={"action": "I leave by the window."})
+    events = parse_sse(response.text)
+    statuses = [data["message"] for kind, data in events if kind == "status"]
+    assert any("on the new branch 'Turn 1, take 2'" in message for message in statuses)
+    kind, done = events[-1]
+    assert kind == "done"
+    assert done["turn"]["branch_created"]["name"] == "Turn 1, take 2"
+    assert done["turn"]["user_action"] == "I leave by the window."
+    missing = await client.get(f"/narrates/stories/{story['id']}/turns/9/regenerate")
+    assert missing.status_code == 404 and "has no turn 9" in missing.json()["message"]

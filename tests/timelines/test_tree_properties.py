@@ -134,4 +134,4 @@ async def test_random_tree_operations_match_the_model(
     for n, step in zip(itertools.count(), steps, strict=False):
         await apply(client, story, model, step, n)
         await check(client, story, model)
-    await client.delete(f"/stories/{story}")
+    assert (await client.delete(f"/stories/{story}")).status_code == 204

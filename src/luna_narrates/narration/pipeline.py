@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -20,29 +20,26 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from luna_narrates.agents.frame import render_turns
 from luna_narrates.agents.preprocessor import agent as preprocessor
-from luna_narrates.agents.preprocessor.schemas import BriefingItem, PreprocessorInput
+from luna_narrates.agents.preprocessor.schemas import PreprocessorInput
 from luna_narrates.agents.schemas import PastTurn, StoryFrame
 from luna_narrates.agents.strategist import agent as strategist
 from luna_narrates.agents.strategist.schemas import StrategistInput
 from luna_narrates.agents.writer import agent as writer
 from luna_narrates.agents.writer.schemas import WriterInput
 from luna_narrates.config import AGENTS, AgentName, Settings
-from luna_narrates.costs import service as costs
 from luna_narrates.db.engine import Database
-from luna_narrates.db.lineage import Lineage, lineage_of
-from luna_narrates.db.tables import Branch, Turn
+from luna_narrates.db.lineage import lineage_of
+from luna_narrates.db.tables import Turn
 from luna_narrates.errors import Conflict, LunaError, ProviderError
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.llm.registry import ModelRegistry
-from luna_narrates.llm.tokens import estimate_tokens, token_counter
-from luna_narrates.memory import service as memory
-from luna_narrates.memory.retrieval import Query
+from luna_narrates.llm.tokens import token_counter
 from luna_narrates.memory.schemas import MemoryBriefing
-from luna_narrates.memory.text import recent_context
 from luna_narrates.narration import imports
+from luna_narrates.narration import snapshot as snapshots
+from luna_narrates.narration.estimate import estimate
 from luna_narrates.narration.locks import StoryLocks
 from luna_narrates.narration.records import agent_report, agent_run_row
 from luna_narrates.narration.schemas import (
@@ -53,6 +50,7 @@ from luna_narrates.narration.schemas import (
     TurnRequest,
     TurnResponse,
 )
+from luna_narrates.narration.snapshot import Snapshot
 from luna_narrates.stories import repository
 from luna_narrates.stories import service as stories
 from luna_narrates.stories.errors import StoryNotFound
@@ -63,31 +61,7 @@ from luna_narrates.timelines import service as timelines
 
 T = TypeVar("T")
 
-PLAN_TOKENS_ESTIMATE = 300
 FOREIGN_KEY_VIOLATION = "23503"  # the story was deleted while its turn was generated
-
-
-@dataclass
-class Placement:
-    """Where a turn will be written: after the lineage's last turn, as another take of a turn
-    (`replaces` its selected version), or first on a branch created with it."""
-
-    branch_id: uuid.UUID
-    turn_number: int
-    version: int = 1
-    replaces: Turn | None = None
-    new_branch: Branch | None = None
-
-
-@dataclass
-class Snapshot:
-    """What the agents may know of the story, read in one short session."""
-
-    story_id: uuid.UUID
-    placement: Placement
-    frame: StoryFrame
-    recent: list[PastTurn]
-    memory: list[BriefingItem]
 
 
 @dataclass
@@ -225,8 +199,8 @@ class Narrator:
             await emit("status", stage="waiting", message="Waiting for the story to be free.")
             async with self.locks.hold(request.story_id):
                 snapshot = await self._snapshot(request, models["strategist"], prepared.regenerate)
-                await emit("status", stage="planning", message=_describe(snapshot.placement))
-                await emit("cost_estimate", **self._estimate(snapshot, models))
+                await emit("status", stage="planning", message=snapshot.placement.describe())
+                await emit("cost_estimate", **estimate(snapshot, models, self.settings))
                 draft = TurnDraft(snapshot, request.user_action)
                 await self._run_agents(draft, models, emit)
                 await emit("status", stage="saving", message="Saving the turn.")
@@ -247,25 +221,15 @@ class Narrator:
         [vector] = await asyncio.to_thread(self.embedder.embed, [request.user_action])
         async with self.db.sessions() as session:
             story = await stories.require_story(session, request.story_id)
-            if regenerate is None:
-                branch = await stories.resolve_branch(session, story.id, request.branch_id)
-                last = await repository.last_turn_number(session, branch.id)
-                placement = Placement(branch.id, last + 1)
-                lineage = await lineage_of(session, branch.id)
-            else:
-                placement = await self._retake(session, request, regenerate)
-                # A new branch is not stored yet: its parent holds the same past.
-                new = placement.new_branch
-                home = new.parent_branch_id if new else placement.branch_id
-                assert home is not None
-                lineage = await lineage_of(session, home, upto=regenerate - 1)
-            recent, remembered = await self._recall(
+            placement, lineage = await snapshots.place(session, request, regenerate)
+            recent, remembered = await snapshots.recall(
                 session,
                 lineage,
                 request.user_action,
                 vector,
-                self.settings.briefing_token_budget,
-                reader.count_tokens,
+                window=self.settings.recent_turns_window,
+                budget=self.settings.briefing_token_budget,
+                count_tokens=reader.count_tokens,
             )
         return Snapshot(
             story_id=story.id,
@@ -275,92 +239,24 @@ class Narrator:
             memory=list(remembered.items),
         )
 
-    async def _retake(
-        self, session: AsyncSession, request: TurnRequest, turn_number: int
-    ) -> Placement:
-        """Where another take of turn N goes: beside the others, unless later turns or other
-        branches build on it; then first on a new branch from turn N-1."""
-        position = await timelines.locate(session, request.story_id, turn_number, request.branch_id)
-        takes = await timelines_repository.versions(session, position.owner.id, turn_number)
-        if not await position.settled(session):
-            return Placement(position.owner.id, turn_number, len(takes) + 1, replaces=position.turn)
-        tree = position.tree
-        branch = Branch(
-            id=uuid.uuid4(),
-            story_id=request.story_id,
-            name=timelines.unique_name(tree, f"Turn {turn_number}, take {len(takes) + 1}"),
-            description=f"Another take of turn {turn_number} of {position.owner.name!r}.",
-            parent_branch_id=tree.owner_of(position.owner, turn_number - 1).id,
-            fork_turn_number=turn_number - 1,
-            is_main=False,
-            is_active=False,
-        )
-        return Placement(branch.id, turn_number, new_branch=branch)
-
-    async def _recall(
-        self,
-        session: AsyncSession,
-        lineage: Lineage,
-        action: str,
-        vector: list[float],
-        budget: int,
-        count_tokens: Callable[[str], int],
-    ) -> tuple[Sequence[Turn], MemoryBriefing]:
-        """The recent turns and the memory packed for the action: one code path for a turn
-        and for the briefing preview, so the preview is what a turn would send."""
-        recent = await repository.recent_turns(session, lineage, self.settings.recent_turns_window)
-        query = Query(
-            action, vector, recent_context((t.user_action, t.narrative_text) for t in recent)
-        )
-        return recent, await memory.briefing(session, lineage, query, budget, count_tokens)
-
     async def preview_briefing(
         self, story_id: uuid.UUID, action: str, budget: int | None = None
     ) -> MemoryBriefing:
         """The memory part of the briefing this action would get now; nothing is generated."""
         spec = self.registry.spec(self.settings.model_for("strategist"))
-        count_tokens = token_counter(self.registry, spec)
         [vector] = await asyncio.to_thread(self.embedder.embed, [action])
         async with self.db.sessions() as session:
             branch = await stories.active_branch(session, story_id)
-            _, remembered = await self._recall(
+            _, remembered = await snapshots.recall(
                 session,
                 await lineage_of(session, branch.id),
                 action,
                 vector,
-                budget or self.settings.briefing_token_budget,
-                count_tokens,
+                window=self.settings.recent_turns_window,
+                budget=budget or self.settings.briefing_token_budget,
+                count_tokens=token_counter(self.registry, spec),
             )
         return remembered
-
-    def _estimate(self, snapshot: Snapshot, models: dict[AgentName, AgentModel]) -> dict[str, Any]:
-        frame = estimate_tokens(snapshot.frame.model_dump_json())
-        history = estimate_tokens(render_turns(snapshot.recent))
-        budget = self.settings.briefing_token_budget
-        expected: dict[AgentName, tuple[int, int]] = {
-            "preprocessor": (frame + history, preprocessor.scene_budget(budget)),
-            "strategist": (frame + budget, PLAN_TOKENS_ESTIMATE),
-            "writer": (frame + PLAN_TOKENS_ESTIMATE, self.settings.writer_target_tokens),
-        }
-        per_agent = []
-        total = Decimal(0)
-        complete = True
-        for agent, (tokens_in, tokens_out) in expected.items():
-            spec = models[agent].spec
-            price = costs.estimate(spec, tokens_in, tokens_out)
-            total += price.cost_usd
-            complete &= price.known
-            per_agent.append(
-                {
-                    "agent": agent,
-                    "model": str(spec),
-                    "estimated_input_tokens": tokens_in,
-                    "estimated_output_tokens": tokens_out,
-                    "estimated_cost_usd": str(price.cost_usd),
-                    "price_known": price.known,
-                }
-            )
-        return {"estimated_cost_usd": str(total), "price_known": complete, "agents": per_agent}
 
     async def _run_agents(
         self, draft: TurnDraft, models: dict[AgentName, AgentModel], emit: Any
@@ -483,14 +379,3 @@ class Narrator:
                 BranchRef.model_validate(placement.new_branch) if placement.new_branch else None
             ),
         )
-
-
-def _describe(placement: Placement) -> str:
-    if placement.new_branch is not None:
-        return (
-            f"Another take of turn {placement.turn_number}, on the new branch "
-            f"{placement.new_branch.name!r}: later turns build on the first."
-        )
-    if placement.version > 1:
-        return f"Turn {placement.turn_number}, take {placement.version}."
-    return f"Turn {placement.turn_number}."
