@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from luna_narrates.agents.preprocessor.memory_schemas import ArcSummary
-from luna_narrates.archive.tables import EXPORTED
+from luna_narrates.archive.tables import EXPORTED, MEMORY
 from luna_narrates.db.tables import SCHEMA, Base, Story
 from luna_narrates.memory import tasks
 from luna_narrates.services import Services
@@ -89,6 +89,8 @@ async def test_export_import_export_gives_the_same_story(
     assert imported.status_code == 201, imported.text
     copy = imported.json()
     assert copy["story_id"] != story["id"] and (copy["branches"], copy["turns"]) == (2, 6)
+    assert copy["agent_runs"] == counts["agent_runs"]
+    assert copy["memory_rows"] == sum(counts[name] for name in MEMORY)
     second = await export_json(client, copy["story_id"])
     assert canonical(second) == canonical(first)
     assert set(UUID.findall(second)).isdisjoint(UUID.findall(first)), "every id is new"

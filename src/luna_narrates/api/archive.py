@@ -18,7 +18,7 @@ from luna_narrates.errors import LunaError
 
 router = APIRouter(prefix="/stories", tags=["export and import"])
 
-MAX_IMPORT_BYTES = 200 * 1024 * 1024
+MAX_IMPORT_BYTES = 100 * 1024 * 1024
 
 
 class TooLarge(LunaError):

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
 from luna_narrates.archive.schemas import StoryImported
-from luna_narrates.archive.tables import BY_NAME, EXPORTED, STORY, Exported, row_model
+from luna_narrates.archive.tables import BY_NAME, EXPORTED, MEMORY, STORY, Exported, row_model
 from luna_narrates.db.engine import Database
 from luna_narrates.db.tables import MemoryChunk, Turn, TurnSummary
 from luna_narrates.errors import InvalidInput
@@ -88,7 +88,8 @@ async def import_story(
         format_version=envelope.version,
         branches=len(rows["branches"]),
         turns=len(rows["turns"]),
-        memory_rows=sum(len(rows[s.name]) for s in EXPORTED[2:]),
+        agent_runs=len(rows["agent_runs"]),
+        memory_rows=sum(len(rows[name]) for name in MEMORY),
         memory_jobs=memory_jobs,
     )
 

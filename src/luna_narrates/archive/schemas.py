@@ -16,6 +16,7 @@ class StoryImported(BaseModel):
     format_version: int
     branches: int
     turns: int = Field(description="Turn rows, every take counted.")
+    agent_runs: int = Field(description="Model calls, with what each agent saw and answered.")
     memory_rows: int = Field(description="World-state and memory rows brought along.")
     memory_jobs: int = Field(
         description="Background jobs deferred for turns whose memory was not built at export."

@@ -110,6 +110,8 @@ EXPORTED = tuple(
     )
 )
 STORY = _exported(Story, STORY_SKIPPED)
+# What memory wrote down, as opposed to the turns and the model calls that made them.
+MEMORY = tuple(spec.name for spec in EXPORTED[4:])
 BY_NAME = {spec.name: spec for spec in EXPORTED}
 
 
