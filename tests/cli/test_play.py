@@ -17,6 +17,7 @@ import pytest
 from luna_narrates.cli.play import title_from, wrap_delta
 from luna_narrates.services import Services
 from luna_narrates.stories import service as stories
+from luna_narrates.timelines import service as timelines
 
 LUNA = str(Path(sys.executable).with_name("luna"))
 PREMISE = "A lighthouse keeper finds a door in the rock that was not there yesterday."
@@ -77,6 +78,66 @@ async def test_play_streams_a_turn_and_saves_it(
     assert story.premise == PREMISE
     assert [(t.turn_number, t.user_action) for t in turns.items] == [(1, ACTION)]
     assert re.search(ENDING, turns.items[0].narrative_text)
+
+
+def drive(env: dict[str, str], cwd: Path, args: list[str], steps: list[tuple[str, str]]) -> str:
+    """Plays `luna play ARGS`, sending each line once the expected text shows; answers the
+    story's id."""
+    child = pexpect.spawn(
+        LUNA,
+        ["play", *args, "--model", "test"],
+        env=env,
+        cwd=str(cwd),
+        encoding="utf-8",
+        dimensions=(40, 200),
+        timeout=TIMEOUT,
+    )
+    try:
+        child.expect(r"story ([0-9a-f-]{36})")
+        story_id: str = child.match.group(1)
+        for line, expected in steps:
+            child.expect_exact("> ")
+            child.sendline(line)
+            child.expect(expected)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    return story_id
+
+
+async def test_play_retries_and_takes_back_turns(
+    services: Services, env: dict[str, str], tmp_path: Path
+) -> None:
+    story_id = await asyncio.to_thread(
+        drive,
+        env,
+        tmp_path,
+        ["--new", PREMISE],
+        [
+            ("/retry", "There is no turn to retry yet."),
+            (ACTION, SUMMARY),
+            ("/retry", SUMMARY),
+            ("/quit", "luna play --story"),
+        ],
+    )
+    async with services.db.sessions() as session:
+        takes = await timelines.list_versions(session, uuid.UUID(story_id), 1, None)
+    assert [(t.version, t.is_selected) for t in takes.items] == [(1, False), (2, True)]
+
+    await asyncio.to_thread(
+        drive,
+        env,
+        tmp_path,
+        ["--story", story_id],
+        [
+            ("/undo", "Turn 1 is taken back; the story goes on from turn 0."),
+            ("/undo", "There is no turn to take back yet."),
+            ("/quit", "luna play --story"),
+        ],
+    )
+    async with services.db.sessions() as session:
+        story = await stories.get_story(session, uuid.UUID(story_id))
+    assert story.turn_count == 0
 
 
 def test_play_unknown_story_exits_1(env: dict[str, str], tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import contextlib
 import re
 import threading
 import uuid
+from collections.abc import Awaitable
 from contextlib import AsyncExitStack
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -27,7 +28,7 @@ from luna_narrates.config import AGENTS, Settings
 from luna_narrates.errors import LunaError
 
 if TYPE_CHECKING:
-    from luna_narrates.narration.pipeline import Narrator
+    from luna_narrates.narration.pipeline import Narrator, PreparedTurn
     from luna_narrates.narration.schemas import TurnEvent
     from luna_narrates.services import Services
     from luna_narrates.stories.schemas import StoryOut
@@ -43,6 +44,8 @@ WORD = re.compile(r"\S*")
 QUIT_COMMANDS = ("/quit", "/exit")
 HELP = """\
 Type what your character does next, then Enter.
+  /retry  another take of the last turn (the first is kept: see its versions in the API)
+  /undo   take back the last turn
   /help   this list
   /quit   leave (Ctrl+D too); every finished turn is already saved
 Ctrl+C leaves at once; a turn interrupted mid-way saves nothing."""
@@ -242,6 +245,10 @@ async def play_loop(narrator: Narrator, story: StoryOut) -> None:
             break
         if action == "/help":
             console.print(HELP)
+        elif action == "/retry":
+            await retry_turn(narrator, story.id)
+        elif action == "/undo":
+            await undo_turn(narrator, story.id)
         elif action.startswith("/"):
             console.print(f"[red]Unknown command {escape(action)}[/]; /help lists the commands.")
         elif action:
@@ -254,10 +261,51 @@ async def play_loop(narrator: Narrator, story: StoryOut) -> None:
 async def take_turn(narrator: Narrator, story_id: uuid.UUID, action: str) -> None:
     from luna_narrates.narration.schemas import TurnRequest
 
+    await stream_turn(
+        narrator, narrator.prepare(TurnRequest(story_id=story_id, user_action=action))
+    )
+
+
+async def retry_turn(narrator: Narrator, story_id: uuid.UUID) -> None:
+    from luna_narrates.narration.schemas import RegenerateRequest
+
+    last = await last_turn(narrator, story_id)
+    if not last:
+        console.print("[dim]There is no turn to retry yet.[/]")
+        return
+    await stream_turn(narrator, narrator.prepare_regeneration(story_id, last, RegenerateRequest()))
+
+
+async def undo_turn(narrator: Narrator, story_id: uuid.UUID) -> None:
+    from luna_narrates.timelines import service as timelines
+
+    last = await last_turn(narrator, story_id)
+    if not last:
+        console.print("[dim]There is no turn to take back yet.[/]")
+        return
+    try:
+        await narrator.held(
+            story_id, lambda session: timelines.delete_turns_after(session, story_id, last - 1)
+        )
+    except LunaError as error:
+        console.print(f"[red]{escape(error.message)}[/]")
+        return
+    console.print(f"[dim]Turn {last} is taken back; the story goes on from turn {last - 1}.[/]")
+
+
+async def last_turn(narrator: Narrator, story_id: uuid.UUID) -> int:
+    from luna_narrates.stories import service as stories
+
+    async with narrator.db.sessions() as session:
+        return (await stories.get_story(session, story_id)).turn_count
+
+
+async def stream_turn(narrator: Narrator, preparing: Awaitable[PreparedTurn]) -> None:
+    """Shows a turn's events as they come; a refusal or failure is shown, never raised."""
     with console.status("Starting the turn…") as status:
         view = TurnView(status)
         try:
-            prepared = await narrator.prepare(TurnRequest(story_id=story_id, user_action=action))
+            prepared = await preparing
             async for event in narrator.events(prepared):
                 view.show(event)
         except LunaError as error:
