@@ -7,11 +7,13 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select, text
 
 from luna_narrates.agents.preprocessor.memory_schemas import ArcSummary, TurnMemory
 from luna_narrates.db.tables import Entity, Fact, StoryArc
 from luna_narrates.memory import tasks
+from luna_narrates.memory.errors import StaleMemory
 from luna_narrates.services import Services
 from tests.memory.conftest import remember, turn_id
 from tests.narration.test_sse import parse_sse
@@ -27,6 +29,19 @@ async def regenerate(
     assert response.status_code == 200, response.text
     turn: dict[str, Any] = response.json()
     return turn
+
+
+async def three_turns_meeting_mira(
+    client: httpx.AsyncClient, services: Services, story: Story
+) -> str:
+    branch_id: str = (await append(client, story["id"], "main", 3))["branch_id"]
+    await remember(
+        services,
+        branch_id,
+        1,
+        entities=[{"name": "Mira", "kind": "character", "description": "A smuggler."}],
+    )
+    return branch_id
 
 
 async def queued(services: Services) -> list[tuple[str, str]]:
@@ -134,13 +149,7 @@ async def test_an_edit_is_a_new_take_and_the_old_text_is_kept(
 async def test_memory_follows_the_selected_take(
     client: httpx.AsyncClient, services: Services, story: Story
 ) -> None:
-    branch_id = (await append(client, story["id"], "main", 3))["branch_id"]
-    await remember(
-        services,
-        branch_id,
-        1,
-        entities=[{"name": "Mira", "kind": "character", "description": "A smuggler."}],
-    )
+    branch_id = await three_turns_meeting_mira(client, services, story)
     await remember(
         services,
         branch_id,
@@ -211,3 +220,39 @@ async def test_a_regeneration_streams_like_a_turn(client: httpx.AsyncClient, sto
     assert done["turn"]["user_action"] == "I leave by the window."
     missing = await client.get(f"/narrates/stories/{story['id']}/turns/9/regenerate")
     assert missing.status_code == 404 and "has no turn 9" in missing.json()["message"]
+
+
+async def test_a_memory_job_overtaken_by_an_edit_runs_again_instead_of_writing_stale_rows(
+    client: httpx.AsyncClient, services: Services, story: Story
+) -> None:
+    branch_id = await three_turns_meeting_mira(client, services, story)
+    third = await turn_id(services, branch_id, 3)
+    context = await tasks.read_turn(services.db, third, names=True)  # the job read Mira…
+    assert context is not None and "Mira" in context.book.display.values()
+    # …then the player rewrote turn 1, and Mira, whom nothing else named yet, went with it.
+    await client.patch(f"/stories/{story['id']}/turns/1", json={"narrative_text": "Quiet."})
+    memory = TurnMemory(
+        summary="Mira hides.", facts=[{"subject": "Mira", "key": "status", "value": "hiding"}]
+    )
+    with pytest.raises(StaleMemory):
+        await tasks.write_memory(services.db, services.embedder, context, memory)
+    again = await tasks.read_turn(services.db, third, names=True)  # the retry
+    assert again is not None
+    assert await tasks.write_memory(services.db, services.embedder, again, memory)
+    async with services.db.sessions() as session:
+        assert (await session.scalars(select(Fact.value))).all() == ["hiding"]
+
+
+async def test_an_arc_summed_up_from_a_replaced_take_is_not_written(
+    client: httpx.AsyncClient, services: Services, story: Story
+) -> None:
+    branch_id = (await append(client, story["id"], "main", 3))["branch_id"]
+    arc = await tasks.read_arc(services.db, await turn_id(services, branch_id, 3), 3)
+    assert arc is not None
+    await client.patch(f"/stories/{story['id']}/turns/2", json={"narrative_text": "Changed."})
+    with pytest.raises(StaleMemory):
+        await tasks.write_arc(
+            services.db, services.embedder, arc, ArcSummary(title="Old", summary="Stale.")
+        )
+    async with services.db.sessions() as session:
+        assert (await session.scalars(select(StoryArc))).all() == []

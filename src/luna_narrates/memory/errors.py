@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from luna_narrates.errors import NotFound
+from luna_narrates.errors import Conflict, NotFound
 
 
 class EntityNotFound(NotFound):
@@ -14,3 +14,10 @@ class EntityNotFound(NotFound):
             story_id=str(story_id),
             entity=entity,
         )
+
+
+class StaleMemory(Conflict):
+    """A memory job's work was overtaken by a change to the story (another take of a turn);
+    raised so that the job runs again on what memory holds now."""
+
+    code = "stale_memory"

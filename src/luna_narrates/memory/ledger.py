@@ -118,6 +118,16 @@ class LedgerWrite:
     snapshots: list[CharacterEvolutionSnapshot] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
 
+    def existing_entity_ids(self) -> set[uuid.UUID]:
+        """Entities this write refers to without creating them: they must still exist."""
+        referred = {a["entity_id"] for a in self.aliases}
+        referred |= {f.entity_id for f in self.facts}
+        referred |= {f.object_entity_id for f in self.facts if f.object_entity_id}
+        referred |= {r.source_entity_id for r in self.relationships}
+        referred |= {r.target_entity_id for r in self.relationships}
+        referred |= {s.entity_id for s in self.snapshots}
+        return referred - {e.id for e in self.entities}
+
 
 class _Planner:
     def __init__(self, turn: TurnRef, book: NameBook, summary: str) -> None:

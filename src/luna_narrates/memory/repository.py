@@ -331,6 +331,32 @@ async def add_aliases(session: AsyncSession, rows: list[dict[str, Any]]) -> None
         await session.execute(insert(EntityAlias).values(rows).on_conflict_do_nothing())
 
 
+async def lock_story_memory(session: AsyncSession, story_id: uuid.UUID) -> None:
+    """Serialises changes to one story's memory until the transaction ends: a memory job's
+    write and a take being retired never interleave, so neither acts on the other's half."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"luna-memory:{story_id}"},
+    )
+
+
+async def all_selected(session: AsyncSession, turn_ids: Sequence[uuid.UUID]) -> bool:
+    """True when every turn still exists and is the selected take."""
+    count = await session.scalar(
+        text("SELECT count(*) FROM turns WHERE id = ANY(CAST(:ids AS uuid[])) AND is_selected"),
+        {"ids": list(turn_ids)},
+    )
+    return bool(count == len(set(turn_ids)))
+
+
+async def entities_exist(session: AsyncSession, entity_ids: set[uuid.UUID]) -> bool:
+    count = await session.scalar(
+        text("SELECT count(*) FROM entities WHERE id = ANY(CAST(:ids AS uuid[]))"),
+        {"ids": list(entity_ids)},
+    )
+    return bool(count == len(entity_ids))
+
+
 async def hold_current_turn(session: AsyncSession, turn_id: uuid.UUID) -> bool:
     """Locks the turn against being replaced until the caller commits: True while it exists and
     is the selected version, so memory is only ever written for what the story tells."""
@@ -355,6 +381,7 @@ VERSION_TABLES = (
 
 async def retire_version(session: AsyncSession, old: uuid.UUID, new: uuid.UUID) -> list[uuid.UUID]:
     """Takes a version that is no longer selected out of memory, as if it had never been told.
+    The caller holds `lock_story_memory`, taken before the version was deselected.
 
     Entities it introduced that other turns still refer to stay, now introduced by `new` (same
     branch and number, so every lineage sees them as before). Arcs that covered it are dropped;

@@ -22,6 +22,7 @@ from luna_narrates.db.lineage import Lineage, lineage_of
 from luna_narrates.db.tables import Base, MemoryChunk, Story, StoryArc, Turn, story_arc_turns
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.memory import ledger, repository
+from luna_narrates.memory.errors import StaleMemory
 from luna_narrates.memory.ledger import Document, NameBook, TurnRef
 from luna_narrates.memory.text import actor, passage_documents
 
@@ -104,6 +105,7 @@ async def index_turn(db: Database, embedder: Embedder, turn_id: uuid.UUID) -> bo
     ]
     rows = await embedded_rows(context.ref, documents, embedder)
     async with db.transaction() as session:
+        await repository.lock_story_memory(session, context.ref.story_id)
         if not await repository.hold_current_turn(session, turn_id):
             return False
         await repository.forget_passages(session, turn_id)
@@ -123,8 +125,14 @@ async def write_memory(
     write = ledger.plan(context.ref, memory, context.book)
     chunks = await embedded_rows(context.ref, write.documents, embedder)
     async with db.transaction() as session:
+        await repository.lock_story_memory(session, context.ref.story_id)
         if not await repository.hold_current_turn(session, context.ref.turn_id):
             return False
+        if not await repository.entities_exist(session, write.existing_entity_ids()):
+            raise StaleMemory(
+                f"Turn {context.ref.turn_number}'s memory names an entity that another take's "
+                "change removed meanwhile; the job runs again with what memory holds now."
+            )
         await repository.forget_turn(session, context.ref.turn_id, LEDGER_KINDS)
         session.add_all(write.entities)
         await session.flush()
@@ -176,15 +184,22 @@ async def write_arc(
     arc: ArcSummary,
     records: Sequence[Base] = (),
 ) -> uuid.UUID | None:
-    """None when the arc's last turn went or was replaced by another version meanwhile."""
+    """None when the arc's last turn went or was replaced by another version meanwhile (its
+    own memory job sums the arc up again); StaleMemory when another turn of the arc was."""
     ref = context.turn.ref
     arc_id = uuid.uuid4()
     chunks = await embedded_rows(
         ref, [Document("arc", arc_id, f"{arc.title}: {arc.summary}")], embedder
     )
     async with db.transaction() as session:
+        await repository.lock_story_memory(session, ref.story_id)
         if not await repository.hold_current_turn(session, ref.turn_id):
             return None
+        if not await repository.all_selected(session, context.turn_ids):
+            raise StaleMemory(
+                f"A turn of the arc ending at turn {ref.turn_number} got another take while it "
+                "was summed up; the job runs again on the turns the story tells now."
+            )
         await _forget_arc(session, ref, context.first_turn)
         row = StoryArc(
             id=arc_id,

@@ -47,7 +47,12 @@ async def load_tree(session: AsyncSession, story_id: uuid.UUID) -> Tree:
 def pick(tree: Tree, story_id: uuid.UUID, branch_id: uuid.UUID | None) -> Branch:
     """The named branch, or the active one."""
     if branch_id is None:
-        return next(b for b in tree.branches.values() if b.is_active)
+        active = next((b for b in tree.branches.values() if b.is_active), None)
+        if active is None:
+            raise BranchConflict(
+                f"Story {story_id} has no active branch; switch to one of its branches."
+            )
+        return active
     if branch_id not in tree.branches:
         raise BranchNotFound(story_id, branch_id)
     return tree.branches[branch_id]
@@ -270,6 +275,7 @@ async def select_version(
                 f"take stays; regenerate it to branch from turn {turn_number - 1} instead.",
                 turn_number=turn_number,
             )
+        await memory.lock_story_memory(session, story_id)
         await repository.deselect(session, position.turn.id)
         await repository.select_version(session, target.id)
         await _rebuild_memory(session, position.turn, target, jobs)
@@ -314,6 +320,7 @@ async def edit_turn(
 
 async def replace_take(session: AsyncSession, old: Turn, new: Turn, jobs: PostTurnHook) -> None:
     """Adds `new` as the selected version in place of `old` and moves memory to it."""
+    await memory.lock_story_memory(session, new.story_id)
     await repository.deselect(session, old.id)
     session.add(new)
     await session.flush()
