@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import uuid
 import zipfile
 from typing import Any
 
@@ -161,17 +162,78 @@ def _drop_first_row(text: str, table: str) -> str:
     return json.dumps(data)
 
 
+def _set(table: str, column: str, value: Any) -> Any:
+    def damage(data: dict[str, Any]) -> None:
+        data["tables"][table][0][column] = value
+
+    return damage
+
+
+def _all_turns_first(data: dict[str, Any]) -> None:
+    for turn in data["tables"]["turns"]:
+        turn["turn_number"] = 1
+
+
+def _own_parent(data: dict[str, Any]) -> None:
+    fork = next(b for b in data["tables"]["branches"] if not b["is_main"])
+    fork["parent_branch_id"] = fork["id"]
+
+
+def _no_active(data: dict[str, Any]) -> None:
+    for row in data["tables"]["branches"]:
+        row["is_active"] = False
+
+
+def _fork_past_the_end(data: dict[str, Any]) -> None:
+    empty = next(b for b in data["tables"]["branches"] if b["name"] == "Empty")
+    empty["fork_turn_number"] = 99
+
+
+def _gap(data: dict[str, Any]) -> None:
+    last = max(data["tables"]["turns"], key=lambda t: t["turn_number"])
+    last["turn_number"] += 5
+
+
+def _memory_on_unselected(data: dict[str, Any]) -> None:
+    for turn in data["tables"]["turns"]:
+        turn["is_selected"] = turn["turn_number"] != 1 or turn["version"] != 1
+    data["tables"]["turns"].append(
+        {**data["tables"]["turns"][0], "id": str(uuid.uuid4()), "version": 2, "is_selected": True}
+    )
+    summary = data["tables"]["turn_summaries"][0]
+    first = next(t for t in data["tables"]["turns"] if t["turn_number"] == 1 and t["version"] == 1)
+    summary["turn_id"] = first["id"]
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (_all_turns_first, "needs exactly one selected take"),
+        (_own_parent, "go round in a circle"),
+        (_no_active, "exactly one branch is the active one"),
+        (_gap, "without gaps"),
+        (_memory_on_unselected, "memory belongs to a selected take"),
+        (_set("turns", "briefing", 5), r"turns\[0\]\.briefing: must be an object"),
+        (_set("turns", "total_cost_usd", "1e12"), "does not fit its column"),
+        (_set("turns", "narrative_text", "nul \u0000 byte"), "does not fit its column"),
+        (_fork_past_the_end, "99 is not one of its parent's own turns"),
+    ],
+)
 async def test_a_file_that_breaks_the_structure_is_refused_and_nothing_is_written(
-    client: httpx.AsyncClient, services: Services, story: Story_
+    client: httpx.AsyncClient, services: Services, story: Story_, damage: Any, says: str
 ) -> None:
     await append(client, story["id"], "main", 2)
+    await branch(client, story["id"], "Empty", 1, active=False)
+    await branch(client, story["id"], "Fork", 1)
+    await append(client, story["id"], "fork", 1)
+    await remember(services, (await _main_id(client, story)), 1)
     data = json.loads(await export_json(client, story["id"]))
-    for turn in data["tables"]["turns"]:
-        turn["turn_number"] = 1  # two selected takes of turn 1
+    data["tables"]["branches"].sort(key=lambda b: not b["is_main"])
+    damage(data)
     before = await stories(services)
     response = await client.post("/stories/import", json=data)
-    assert response.status_code == 422
-    assert "rule of a story's structure" in response.json()["message"]
+    assert response.status_code == 422, response.text
+    assert re.search(says, response.json()["message"]), response.json()["message"]
     assert await stories(services) == before
 
 
@@ -199,7 +261,9 @@ async def test_books_tell_one_branch(
     assert "main action 1" in text and "side action 1" in text and "main action 2" not in text
     assert text.index("main action 1") < text.index("side action 1")
 
-    html = await client.get(url, params={"format": "html", "branch_id": await _main(client, story)})
+    html = await client.get(
+        url, params={"format": "html", "branch_id": await _main_id(client, story)}
+    )
     assert "<!DOCTYPE html>" in html.text[:200] or "<!doctype html>" in html.text[:200].lower()
     assert "main action 3" in html.text and "side action 1" not in html.text
 
@@ -217,6 +281,6 @@ async def test_books_tell_one_branch(
     ).status_code == 404
 
 
-async def _main(client: httpx.AsyncClient, story: Story_) -> str:
+async def _main_id(client: httpx.AsyncClient, story: Story_) -> str:
     items = (await client.get(f"/stories/{story['id']}/branches")).json()["items"]
     return str(next(b["id"] for b in items if b["is_main"]))

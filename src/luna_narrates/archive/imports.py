@@ -16,8 +16,9 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import Column, insert, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from luna_narrates.archive import structure
 from luna_narrates.archive.schemas import StoryImported
 from luna_narrates.archive.tables import BY_NAME, EXPORTED, MEMORY, STORY, Exported, row_model
 from luna_narrates.db.engine import Database
@@ -53,13 +54,15 @@ async def import_story(
     }
     ids = _new_ids(story, tables)
     _check_references(story["id"], tables, ids)
+    if found := structure.problems(tables):
+        raise ImportRefused(" ".join(found))
     text_ids = {str(old): str(new) for old, new in ids.items()}
     rows = {
         name: [_remap(BY_NAME[name], row, ids, text_ids) for row in found]
         for name, found in tables.items()
     }
     chunks = rows[MemoryChunk.__tablename__]
-    vectors = await asyncio.to_thread(embedder.embed, [c["text"] for c in chunks])
+    vectors = await asyncio.to_thread(embedder.embed_array, [c["text"] for c in chunks])
     for chunk, vector in zip(chunks, vectors, strict=True):
         chunk.update(embedding=vector, embedder=embedder.name)
     new_story = _remap(STORY, story, ids, text_ids)
@@ -79,9 +82,9 @@ async def import_story(
             for turn_id in pending.all():
                 memory_jobs += len(await jobs(session, new_story["id"], turn_id))
     except IntegrityError as error:
-        detail = getattr(error.orig, "diag", None)
-        message = getattr(detail, "message_primary", None) or str(error.orig)
-        raise ImportRefused(f"It breaks a rule of a story's structure: {message}.") from None
+        raise ImportRefused(f"It breaks a rule of a story's structure: {_reason(error)}.") from None
+    except DataError as error:
+        raise ImportRefused(f"A value does not fit its column: {_reason(error)}.") from None
     return StoryImported(
         story_id=new_story["id"],
         title=new_story["title"],
@@ -92,6 +95,11 @@ async def import_story(
         memory_rows=sum(len(rows[name]) for name in MEMORY),
         memory_jobs=memory_jobs,
     )
+
+
+def _reason(error: DBAPIError) -> str:
+    detail = getattr(error.orig, "diag", None)
+    return str(getattr(detail, "message_primary", None) or error.orig)
 
 
 def _validate(spec: Exported, rows: list[Row], where: tuple[str | int, ...]) -> list[Row]:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from luna_narrates.db.tables import Turn
 
 OPEN_END = 2**31 - 1
+MAX_DEPTH = 10_000
 
 # Joins `alias` (any table with branch_id and turn_number) to the lineage; bind it with
 # Lineage.params().
@@ -37,6 +38,7 @@ CHAIN = text(
         SELECT b.id, b.story_id, b.parent_branch_id, b.fork_turn_number,
                LEAST(c.upto, COALESCE(c.fork_turn_number, 0)), c.depth + 1
         FROM branches b JOIN chain c ON b.id = c.parent_branch_id
+        WHERE c.depth < :max_depth  -- a guard: the service never makes a cycle
     )
     SELECT id, story_id, upto FROM chain ORDER BY depth
     """
@@ -91,7 +93,9 @@ def select_turns(lineage: Lineage) -> Select[Turn]:
 
 async def lineage_of(session: AsyncSession, branch_id: uuid.UUID, upto: int = OPEN_END) -> Lineage:
     """`upto` limits the branch's own turns: the story as it stood after that turn."""
-    rows = (await session.execute(CHAIN, {"branch_id": branch_id, "upto": upto})).all()
+    rows = (
+        await session.execute(CHAIN, {"branch_id": branch_id, "upto": upto, "max_depth": MAX_DEPTH})
+    ).all()
     if not rows:
         raise LookupError(f"branch {branch_id} does not exist")
     return Lineage(rows[0].story_id, branch_id, tuple((row.id, row.upto) for row in rows))
