@@ -280,3 +280,31 @@ async def test_a_story_with_branches_three_deep_can_be_deleted(
     deleted = await client.delete(f"/stories/{story['id']}")
     assert deleted.status_code == 204, deleted.text
     assert (await client.get(f"/stories/{story['id']}/branches")).status_code == 404
+
+
+async def test_numbers_and_text_the_database_cannot_hold_are_refused_up_front(
+    client: httpx.AsyncClient, story: Story
+) -> None:
+    await append(client, story["id"], "main", 1)
+    base = f"/stories/{story['id']}"
+    huge = 99_999_999_999
+    checks = [
+        await client.get(f"{base}/turns", params={"from": 2**31 - 1}),
+        await client.get(f"{base}/turns/{huge}"),
+        await client.get(f"{base}/turns/{huge}/versions"),
+        await client.post(f"{base}/turns/1/select", json={"version": huge}),
+        await client.delete(f"{base}/turns/after/{huge}"),
+        await client.post(f"{base}/branches", json={"branch_name": "X", "from_turn_number": huge}),
+        await client.patch(f"{base}/turns/1", json={"narrative_text": "a\u0000b"}),
+        await client.post(
+            f"{base}/branches", json={"branch_name": "a\u0000", "from_turn_number": 1}
+        ),
+        await client.post(
+            f"{base}/branches",
+            json={"branch_name": "Y", "from_turn_number": 1, "description": "\u0000"},
+        ),
+        await client.post(
+            "/narrate/turn", json={"story_id": story["id"], "user_action": "\u0000!"}
+        ),
+    ]
+    assert [r.status_code for r in checks] == [422] * len(checks), [r.text for r in checks]

@@ -57,10 +57,13 @@ async def preview_briefing(
     narrator: NarratorDep,
     action: Text,
     budget: Annotated[int | None, Query(ge=50, le=32_000)] = None,
+    branch_id: Annotated[
+        uuid.UUID | None, Query(description="A branch of the story; the active one by default.")
+    ] = None,
 ) -> MemoryBriefing:
     """The memory part of the briefing this action would get now, packed and cited, counted
     with the Strategist model's tokenizer; nothing is generated or stored."""
-    return await narrator.preview_briefing(story_id, action, budget)
+    return await narrator.preview_briefing(story_id, action, budget, branch_id)
 
 
 @router.get("/world")

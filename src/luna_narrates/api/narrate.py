@@ -7,10 +7,11 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse
 
 from luna_narrates.api.deps import NarratorDep
+from luna_narrates.api.stories import TurnNumber
 from luna_narrates.errors import LunaError
 from luna_narrates.narration.pipeline import Narrator, PreparedTurn
 from luna_narrates.narration.schemas import RegenerateRequest, TurnRequest, TurnResponse
@@ -56,7 +57,7 @@ async def generate_turn(
 )
 async def regenerate_turn(
     story_id: uuid.UUID,
-    turn_number: Annotated[int, Path(ge=1)],
+    turn_number: TurnNumber,
     narrator: NarratorDep,
     action: Annotated[str | None, Query(min_length=1, max_length=1_000)] = None,
     writer_model_override: Annotated[str | None, Query(max_length=200)] = None,

@@ -10,13 +10,20 @@ from fastapi import APIRouter, Path, Query, Response, status
 from luna_narrates.api.deps import NarratorDep, SessionDep
 from luna_narrates.narration.schemas import ImportResult, TurnImport
 from luna_narrates.stories import service
-from luna_narrates.stories.schemas import StoryCreate, StoryOut, StoryPage, TurnOut, TurnPage
+from luna_narrates.stories.schemas import (
+    MAX_TURN_NUMBER,
+    StoryCreate,
+    StoryOut,
+    StoryPage,
+    TurnOut,
+    TurnPage,
+)
 
 router = APIRouter(prefix="/stories", tags=["stories"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0)]
-TurnNumber = Annotated[int, Path(ge=1)]
+TurnNumber = Annotated[int, Path(ge=1, le=MAX_TURN_NUMBER)]
 BranchQuery = Annotated[
     uuid.UUID | None, Query(description="A branch of the story; the active one by default.")
 ]
@@ -48,7 +55,9 @@ async def list_turns(
     story_id: uuid.UUID,
     session: SessionDep,
     branch_id: BranchQuery = None,
-    first: Annotated[int, Query(alias="from", ge=1, description="The first turn number.")] = 1,
+    first: Annotated[
+        int, Query(alias="from", ge=1, le=MAX_TURN_NUMBER - 100, description="The first turn.")
+    ] = 1,
     limit: Limit = 50,
 ) -> TurnPage:
     """Pages through a branch's lineage in story order: inherited turns included, each with

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query
 from luna_narrates.api.deps import NarratorDep, SessionDep
 from luna_narrates.api.stories import BranchQuery, TurnNumber
 from luna_narrates.narration.schemas import RegenerateRequest, TurnResponse
-from luna_narrates.stories.schemas import BranchOut, TurnOut
+from luna_narrates.stories.schemas import MAX_TURN_NUMBER, BranchOut, TurnOut
 from luna_narrates.timelines import service
 from luna_narrates.timelines.schemas import (
     BranchCreate,
@@ -63,9 +63,11 @@ async def switch_branch(
 
 @router.patch("/branches/{branch_id}")
 async def update_branch(
-    story_id: uuid.UUID, branch_id: uuid.UUID, data: BranchUpdate, session: SessionDep
+    story_id: uuid.UUID, branch_id: uuid.UUID, data: BranchUpdate, narrator: NarratorDep
 ) -> BranchOut:
-    return await service.update_branch(session, story_id, branch_id, data)
+    return await narrator.held(
+        story_id, lambda s: service.update_branch(s, story_id, branch_id, data)
+    )
 
 
 @router.delete("/branches/{branch_id}")
@@ -85,7 +87,7 @@ async def delete_branch(
 @router.delete("/turns/after/{turn_number}")
 async def delete_turns_after(
     story_id: uuid.UUID,
-    turn_number: Annotated[int, Path(ge=0)],
+    turn_number: Annotated[int, Path(ge=0, le=MAX_TURN_NUMBER)],
     narrator: NarratorDep,
     branch_id: BranchQuery = None,
 ) -> TurnsDeleted:

@@ -240,13 +240,17 @@ class Narrator:
         )
 
     async def preview_briefing(
-        self, story_id: uuid.UUID, action: str, budget: int | None = None
+        self,
+        story_id: uuid.UUID,
+        action: str,
+        budget: int | None = None,
+        branch_id: uuid.UUID | None = None,
     ) -> MemoryBriefing:
         """The memory part of the briefing this action would get now; nothing is generated."""
         spec = self.registry.spec(self.settings.model_for("strategist"))
         [vector] = await asyncio.to_thread(self.embedder.embed, [action])
         async with self.db.sessions() as session:
-            branch = await stories.active_branch(session, story_id)
+            branch = await stories.resolve_branch(session, story_id, branch_id)
             _, remembered = await snapshots.recall(
                 session,
                 await lineage_of(session, branch.id),

@@ -79,7 +79,8 @@ async def retake(session: AsyncSession, request: TurnRequest, turn_number: int) 
     position = await timelines.locate(session, request.story_id, turn_number, request.branch_id)
     takes = await timelines_repository.versions(session, position.owner.id, turn_number)
     if not await position.settled(session):
-        return Placement(position.owner.id, turn_number, len(takes) + 1, replaces=position.turn)
+        version = max(t.version for t in takes) + 1
+        return Placement(position.owner.id, turn_number, version, replaces=position.turn)
     tree = position.tree
     branch = Branch(
         id=uuid.uuid4(),

@@ -9,17 +9,24 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+MAX_TURN_NUMBER = 2**31 - 1  # PostgreSQL's integer
 
-def _not_blank(value: str | None) -> str | None:
-    if value is not None and not value.strip():
-        raise ValueError("must not be blank")
-    return value.strip() if value is not None else None
+
+def no_nul(value: str) -> str:
+    """PostgreSQL text cannot hold NUL: refused here rather than failing at the database."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
 
 
 def stripped(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
-    return value.strip()
+    return no_nul(value).strip()
+
+
+def _not_blank(value: str | None) -> str | None:
+    return stripped(value) if value is not None else None
 
 
 Action = Annotated[str, Field(min_length=1, max_length=1_000), AfterValidator(stripped)]

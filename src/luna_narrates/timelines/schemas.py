@@ -9,10 +9,18 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from luna_narrates.stories.schemas import Action, BranchOut, BranchRef, Passage, stripped
+from luna_narrates.stories.schemas import (
+    MAX_TURN_NUMBER,
+    Action,
+    BranchOut,
+    BranchRef,
+    Passage,
+    no_nul,
+    stripped,
+)
 
 BranchName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(stripped)]
-Description = Annotated[str, Field(max_length=2_000)]
+Description = Annotated[str, Field(max_length=2_000), AfterValidator(no_nul)]
 
 
 class BranchCreate(BaseModel):
@@ -20,7 +28,9 @@ class BranchCreate(BaseModel):
 
     branch_name: BranchName
     from_turn_number: int = Field(
-        ge=0, description="The last turn the new branch shares; 0 starts over from the premise."
+        ge=0,
+        le=MAX_TURN_NUMBER,
+        description="The last turn the new branch shares; 0 starts over from the premise.",
     )
     from_branch_id: uuid.UUID | None = Field(
         default=None, description="Whose turns to branch from; the active branch by default."
@@ -111,7 +121,7 @@ class TurnVersions(BaseModel):
 class VersionSelect(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_TURN_NUMBER)
 
 
 class TurnEdit(BaseModel):

@@ -36,7 +36,9 @@ class FromTurn:
     so a branch sees it only through its lineage, and it goes when the turn is deleted."""
 
     story_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
-    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"))
+    branch_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("branches.id", ondelete="CASCADE"), index=True
+    )
     turn_number: Mapped[int] = mapped_column(Integer)
     turn_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("turns.id", ondelete="CASCADE"), index=True

@@ -21,6 +21,7 @@ class Branch(Base):
             unique=True,
             postgresql_where=text("is_active"),
         ),
+        Index("uq_branches_story_id_name", "story_id", text("lower(name)"), unique=True),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -30,7 +30,9 @@ class MemoryChunk(FromTurn, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     kind: Mapped[str] = mapped_column(String(20))
-    source_id: Mapped[uuid.UUID | None] = mapped_column(doc="The fact, entity or arc it indexes.")
+    source_id: Mapped[uuid.UUID | None] = mapped_column(
+        index=True, doc="The fact, entity or arc it indexes."
+    )
     text: Mapped[str] = mapped_column(Text)
     embedder: Mapped[str] = mapped_column(String(200))
     embedding: Mapped[list[float]] = mapped_column(Vector(EMBEDDING_DIMENSIONS))

@@ -20,7 +20,9 @@ class TurnSummary(Base):
     story_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("stories.id", ondelete="CASCADE"), index=True
     )
-    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"))
+    branch_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("branches.id", ondelete="CASCADE"), index=True
+    )
     turn_number: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()
