@@ -5,6 +5,11 @@ BIN    := $(VENV)/bin
 # torch first and pinned: 2.13.0 is the CPU build, and sentence-transformers would otherwise
 # pull a multi-gigabyte CUDA build.
 TORCH  := torch==2.13.0
+# llama.cpp compiled for any x86-64 CPU with AVX2 rather than for this one (-march=native):
+# on CPUs with AMX (Sapphire Rapids and later, common in cloud VMs) the native build crashes in
+# llama_decode. Never from pip's wheel cache, which may hold a native build.
+LLAMA       := llama-cpp-python==0.3.36
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
 .PHONY: run test install install-dev lint bench clean
 
@@ -23,6 +28,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet $(TORCH)
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip install --quiet --no-cache-dir $(LLAMA)
 	$(BIN)/pip install --quiet -e .
 	@touch $@
 
