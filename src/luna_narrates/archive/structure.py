@@ -8,16 +8,11 @@ import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
-from luna_narrates.archive.tables import EXPORTED
+from luna_narrates.db.tables import TURN_MEMORY_TABLES
 
 Row = dict[str, Any]
 
-# Memory rows that belong to one turn's selected take: those that say their branch and turn.
-TURN_MEMORY = tuple(
-    spec.name
-    for spec in EXPORTED
-    if {"turn_id", "branch_id", "turn_number"} <= set(spec.table.columns.keys())
-)
+
 # JSON documents whose shape the code relies on.
 JSON_SHAPES = {
     ("turns", "briefing"): dict,
@@ -98,7 +93,7 @@ def _turns(branches: list[Row], turns: list[Row]) -> list[str]:
 
 def _memory(tables: dict[str, list[Row]]) -> list[str]:
     turns = {t["id"]: t for t in tables["turns"]}
-    for name in TURN_MEMORY:
+    for name in TURN_MEMORY_TABLES:
         for index, row in enumerate(tables[name]):
             turn = turns.get(row["turn_id"])
             if turn is None or not turn.get("is_selected"):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.db.lineage import Lineage, join, join_turns
 from luna_narrates.db.tables import (
+    TURN_MEMORY_TABLES,
     CharacterEvolutionSnapshot,
     EntityAlias,
     Fact,
@@ -357,26 +358,14 @@ async def entities_exist(session: AsyncSession, entity_ids: set[uuid.UUID]) -> b
     return bool(count == len(entity_ids))
 
 
-async def hold_current_turn(session: AsyncSession, turn_id: uuid.UUID) -> bool:
-    """Locks the turn against being replaced until the caller commits: True while it exists and
-    is the selected version, so memory is only ever written for what the story tells."""
+async def hold_current_turn(session: AsyncSession, story_id: uuid.UUID, turn_id: uuid.UUID) -> bool:
+    """Takes the story's memory lock, then holds the turn until the caller commits: True while
+    it exists and is the selected version, so memory is only written for what the story tells."""
+    await lock_story_memory(session, story_id)
     selected = await session.scalar(
         text("SELECT is_selected FROM turns WHERE id = :id FOR SHARE"), {"id": turn_id}
     )
     return bool(selected)
-
-
-# Memory rows a turn's version owns, children first.
-VERSION_TABLES = (
-    "facts",
-    "relationships",
-    "character_evolution_snapshots",
-    "turn_summaries",
-    "memory_chunks",
-    "story_arcs",
-    "entity_aliases",
-    "entities",
-)
 
 
 async def retire_version(session: AsyncSession, old: uuid.UUID, new: uuid.UUID) -> list[uuid.UUID]:
@@ -426,6 +415,6 @@ async def retire_version(session: AsyncSession, old: uuid.UUID, new: uuid.UUID) 
     )
     for sql in moves:
         await session.execute(text(sql), {"old": old, "new": new, "ids": kept_ids})
-    for table in VERSION_TABLES:
+    for table in TURN_MEMORY_TABLES:
         await session.execute(text(f"DELETE FROM {table} WHERE turn_id = :old"), {"old": old})
     return [row["turn_id"] for row in arcs if row["turn_id"] != old]

@@ -105,8 +105,7 @@ async def index_turn(db: Database, embedder: Embedder, turn_id: uuid.UUID) -> bo
     ]
     rows = await embedded_rows(context.ref, documents, embedder)
     async with db.transaction() as session:
-        await repository.lock_story_memory(session, context.ref.story_id)
-        if not await repository.hold_current_turn(session, turn_id):
+        if not await repository.hold_current_turn(session, context.ref.story_id, turn_id):
             return False
         await repository.forget_passages(session, turn_id)
         session.add_all(rows)
@@ -125,8 +124,9 @@ async def write_memory(
     write = ledger.plan(context.ref, memory, context.book)
     chunks = await embedded_rows(context.ref, write.documents, embedder)
     async with db.transaction() as session:
-        await repository.lock_story_memory(session, context.ref.story_id)
-        if not await repository.hold_current_turn(session, context.ref.turn_id):
+        if not await repository.hold_current_turn(
+            session, context.ref.story_id, context.ref.turn_id
+        ):
             return False
         if not await repository.entities_exist(session, write.existing_entity_ids()):
             raise StaleMemory(
@@ -192,8 +192,7 @@ async def write_arc(
         ref, [Document("arc", arc_id, f"{arc.title}: {arc.summary}")], embedder
     )
     async with db.transaction() as session:
-        await repository.lock_story_memory(session, ref.story_id)
-        if not await repository.hold_current_turn(session, ref.turn_id):
+        if not await repository.hold_current_turn(session, ref.story_id, ref.turn_id):
             return None
         if not await repository.all_selected(session, context.turn_ids):
             raise StaleMemory(

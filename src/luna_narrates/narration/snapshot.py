@@ -77,20 +77,15 @@ async def retake(session: AsyncSession, request: TurnRequest, turn_number: int) 
     """Where another take of turn N goes: beside the others, unless later turns or other
     branches build on it; then first on a new branch from turn N-1."""
     position = await timelines.locate(session, request.story_id, turn_number, request.branch_id)
-    takes = await timelines_repository.versions(session, position.owner.id, turn_number)
+    version = await timelines_repository.next_version(session, position.owner.id, turn_number)
     if not await position.settled(session):
-        version = max(t.version for t in takes) + 1
         return Placement(position.owner.id, turn_number, version, replaces=position.turn)
-    tree = position.tree
-    branch = Branch(
-        id=uuid.uuid4(),
-        story_id=request.story_id,
-        name=timelines.unique_name(tree, f"Turn {turn_number}, take {len(takes) + 1}"),
-        description=f"Another take of turn {turn_number} of {position.owner.name!r}.",
-        parent_branch_id=tree.owner_of(position.owner, turn_number - 1).id,
-        fork_turn_number=turn_number - 1,
-        is_main=False,
-        is_active=False,
+    branch = timelines.fork(
+        position.tree,
+        position.owner,
+        turn_number - 1,
+        timelines.unique_name(position.tree, f"Turn {turn_number}, take {version}"),
+        f"Another take of turn {turn_number} of {position.owner.name!r}.",
     )
     return Placement(branch.id, turn_number, new_branch=branch)
 

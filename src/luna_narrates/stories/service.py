@@ -51,7 +51,8 @@ async def active_branch(session: AsyncSession, story_id: uuid.UUID) -> Branch:
 async def resolve_branch(
     session: AsyncSession, story_id: uuid.UUID, branch_id: uuid.UUID | None
 ) -> Branch:
-    """The named branch of this story, or the story's active branch."""
+    """The named branch of this story, or the story's active branch; StoryNotFound for an
+    unknown story either way, so callers need not read the story first."""
     if branch_id is None:
         return await active_branch(session, story_id)
     branch = await repository.get_branch(session, branch_id)
@@ -95,7 +96,6 @@ async def list_turns(
     limit: int,
 ) -> TurnPage:
     """A page of the branch's lineage from turn `first`, each turn with its takes and forks."""
-    await require_story(session, story_id)
     branch = await resolve_branch(session, story_id, branch_id)
     lineage = await lineage_of(session, branch.id)
     turns = await repository.lineage_page(session, lineage, first=first, limit=limit)
@@ -138,7 +138,6 @@ async def get_turn(
     branch_id: uuid.UUID | None = None,
 ) -> TurnOut:
     """Turn N as the branch tells it (it may have been written on an ancestor)."""
-    await require_story(session, story_id)
     branch = await resolve_branch(session, story_id, branch_id)
     turn = await repository.lineage_turn(session, await lineage_of(session, branch.id), turn_number)
     if turn is None:

@@ -62,6 +62,16 @@ async def versions(session: AsyncSession, branch_id: uuid.UUID, turn_number: int
     return list((await session.scalars(query)).all())
 
 
+async def next_version(session: AsyncSession, branch_id: uuid.UUID, turn_number: int) -> int:
+    """The number the next take of the turn gets: after the highest, gaps or not."""
+    highest = await session.scalar(
+        select(func.max(Turn.version)).where(
+            Turn.branch_id == branch_id, Turn.turn_number == turn_number
+        )
+    )
+    return int(highest or 0) + 1
+
+
 async def version(
     session: AsyncSession, branch_id: uuid.UUID, turn_number: int, number: int
 ) -> Turn | None:
@@ -82,7 +92,3 @@ async def has_turns_after(session: AsyncSession, branch_id: uuid.UUID, turn_numb
 
 async def deselect(session: AsyncSession, turn_id: uuid.UUID) -> None:
     await session.execute(update(Turn).where(Turn.id == turn_id).values(is_selected=False))
-
-
-async def select_version(session: AsyncSession, turn_id: uuid.UUID) -> None:
-    await session.execute(update(Turn).where(Turn.id == turn_id).values(is_selected=True))

@@ -18,7 +18,7 @@ from luna_narrates.errors import InvalidInput, NotFound
 from luna_narrates.memory import repository as memory
 from luna_narrates.stories import repository as stories_repository
 from luna_narrates.stories import service as stories
-from luna_narrates.stories.errors import BranchNotFound, TurnNotFound
+from luna_narrates.stories.errors import BranchNotFound, StoryNotFound, TurnNotFound
 from luna_narrates.stories.jobs import PostTurnHook
 from luna_narrates.stories.schemas import BranchOut, BranchRef, TurnOut
 from luna_narrates.timelines import repository
@@ -40,8 +40,10 @@ from luna_narrates.timelines.tree import Tree
 
 
 async def load_tree(session: AsyncSession, story_id: uuid.UUID) -> Tree:
-    await stories.require_story(session, story_id)
-    return Tree.of(await repository.story_branches(session, story_id))
+    branches = await repository.story_branches(session, story_id)
+    if not branches:  # every story has its Main branch
+        raise StoryNotFound(story_id)
+    return Tree.of(branches)
 
 
 def pick(tree: Tree, story_id: uuid.UUID, branch_id: uuid.UUID | None) -> Branch:
@@ -71,22 +73,28 @@ async def create_branch(
             field="from_turn_number",
         )
     _check_name_free(tree, data.branch_name)
-    parent = tree.owner_of(source, data.from_turn_number)
-    branch = Branch(
-        story_id=story_id,
-        name=data.branch_name,
-        description=data.description,
-        parent_branch_id=parent.id,
-        fork_turn_number=data.from_turn_number,
-        is_main=False,
-        is_active=False,
-    )
+    branch = fork(tree, source, data.from_turn_number, data.branch_name, data.description)
     session.add(branch)
     await session.flush()
     if data.make_active:
         await repository.set_active(session, story_id, branch.id)
     await session.refresh(branch)
     return _stats(branch, (0, None), 0)
+
+
+def fork(tree: Tree, source: Branch, at: int, name: str, description: str | None) -> Branch:
+    """A new, inactive branch whose past is `source`'s turns up to `at`, recorded on the branch
+    that owns turn `at`; not stored yet."""
+    return Branch(
+        id=uuid.uuid4(),
+        story_id=source.story_id,
+        name=name,
+        description=description,
+        parent_branch_id=tree.owner_of(source, at).id,
+        fork_turn_number=at,
+        is_main=False,
+        is_active=False,
+    )
 
 
 async def list_branches(session: AsyncSession, story_id: uuid.UUID) -> BranchList:
@@ -275,10 +283,7 @@ async def select_version(
                 f"take stays; regenerate it to branch from turn {turn_number - 1} instead.",
                 turn_number=turn_number,
             )
-        await memory.lock_story_memory(session, story_id)
-        await repository.deselect(session, position.turn.id)
-        await repository.select_version(session, target.id)
-        await _rebuild_memory(session, position.turn, target, jobs)
+        await replace_take(session, position.turn, target, jobs)
     return await _versions(session, position.owner, turn_number)
 
 
@@ -298,13 +303,12 @@ async def edit_turn(
     text = data.narrative_text or current.narrative_text
     if (action, text) == (current.user_action, current.narrative_text):
         return await stories.get_turn(session, story_id, turn_number, position.branch.id)
-    takes = await repository.versions(session, position.owner.id, turn_number)
     edited = Turn(
         id=uuid.uuid4(),
         story_id=story_id,
         branch_id=position.owner.id,
         turn_number=turn_number,
-        version=max(t.version for t in takes) + 1,
+        version=await repository.next_version(session, position.owner.id, turn_number),
         is_selected=True,
         user_action=action,
         narrative_text=text,
@@ -319,17 +323,15 @@ async def edit_turn(
 
 
 async def replace_take(session: AsyncSession, old: Turn, new: Turn, jobs: PostTurnHook) -> None:
-    """Adds `new` as the selected version in place of `old` and moves memory to it."""
-    await memory.lock_story_memory(session, new.story_id)
-    await repository.deselect(session, old.id)
+    """Makes `new` (a stored take, or one to store) the selected version in place of `old`,
+    and moves memory to it: the old take's rows retire, the new take's jobs are deferred."""
+    await memory.lock_story_memory(session, new.story_id)  # before any memory job sees either
+    await repository.deselect(session, old.id)  # first: one selected take per turn, row by row
+    new.is_selected = True
     session.add(new)
     await session.flush()
     await stories_repository.touch_story(session, new.story_id)
     await stories_repository.touch_branch(session, new.branch_id)
-    await _rebuild_memory(session, old, new, jobs)
-
-
-async def _rebuild_memory(session: AsyncSession, old: Turn, new: Turn, jobs: PostTurnHook) -> None:
     arcs = await memory.retire_version(session, old.id, new.id)
     await jobs(session, new.story_id, new.id, arcs)
 

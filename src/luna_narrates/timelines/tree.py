@@ -52,10 +52,3 @@ class Tree:
             current = stack.pop()
             yield current
             stack.extend(reversed(self.children.get(current.id, [])))
-
-    def path(self, branch: Branch) -> list[Branch]:
-        """From the root down to `branch`."""
-        chain = [branch]
-        while chain[-1].parent_branch_id is not None:
-            chain.append(self.branches[chain[-1].parent_branch_id])
-        return list(reversed(chain))

@@ -16,6 +16,7 @@ from luna_narrates.db.tables.turns import Turn
 
 __all__ = [
     "SCHEMA",
+    "TURN_MEMORY_TABLES",
     "AgentRun",
     "Base",
     "Branch",
@@ -32,3 +33,11 @@ __all__ = [
     "TurnSummary",
     "story_arc_turns",
 ]
+
+# What memory writes because of one turn's take (rows saying their branch, turn number and
+# turn), children before the tables they refer to: the order they can be deleted in.
+TURN_MEMORY_TABLES = tuple(
+    table.name
+    for table in reversed(Base.metadata.sorted_tables)
+    if {"branch_id", "turn_number", "turn_id"} <= set(table.columns.keys())
+)
