@@ -7,7 +7,7 @@ import asyncio
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -112,9 +112,9 @@ async def open_export(
     name = f"{slug(book.title)}.{extension}"
     if kind == "epub":
         data = await asyncio.to_thread(epub_bytes, book)
-        return Export(media_type, name, _encoded(_single(data)))
+        return Export(media_type, name, _encoded([data]))
     pieces = markdown_chunks(book) if kind == "markdown" else html_chunks(book)
-    return Export(media_type, name, _encoded(_iterate(pieces)))
+    return Export(media_type, name, _encoded(pieces))
 
 
 def slug(title: str) -> str:
@@ -123,15 +123,13 @@ def slug(title: str) -> str:
     return "-".join(words)[:60] or "story"
 
 
-async def _iterate(pieces: Iterator[str]) -> AsyncIterator[str]:
-    for piece in pieces:
-        yield piece
-
-
-async def _single(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
-async def _encoded(pieces: AsyncIterator[str] | AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    async for piece in pieces:
-        yield piece.encode() if isinstance(piece, str) else piece
+async def _encoded(
+    pieces: AsyncIterator[str] | Iterable[str] | Iterable[bytes],
+) -> AsyncIterator[bytes]:
+    """Any export's pieces, streamed as bytes."""
+    if isinstance(pieces, AsyncIterator):
+        async for piece in pieces:
+            yield piece.encode()
+    else:
+        for item in pieces:
+            yield item.encode() if isinstance(item, str) else item

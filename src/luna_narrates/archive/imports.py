@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy import Column, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
@@ -130,7 +129,7 @@ def _check_references(
     present = {name: {row["id"] for row in rows if "id" in row} for name, rows in tables.items()}
     present["stories"] = {story_id}
     for name, rows in tables.items():
-        for column in _references(BY_NAME[name].columns()):
+        for column in (c for c in BY_NAME[name].columns() if c.foreign_keys):
             target = next(iter(column.foreign_keys)).column.table.name
             for index, row in enumerate(rows):
                 value = row.get(column.name)
@@ -144,10 +143,6 @@ def _check_references(
                 if row.get("source_id") is not None and row["source_id"] not in ids:
                     where = location(("tables", name, index, "source_id"))
                     raise ImportRefused(f"{where}: refers to a row that is not in the file.")
-
-
-def _references(columns: Sequence[Column[Any]]) -> list[Column[Any]]:
-    return [c for c in columns if c.foreign_keys]
 
 
 def _remap(
