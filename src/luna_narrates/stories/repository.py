@@ -99,12 +99,13 @@ async def lineage_page(
     return (await session.scalars(query)).all()
 
 
-async def lineage_turn(session: AsyncSession, lineage: Lineage, turn_number: int) -> Turn | None:
-    query = (
-        select_turns(lineage)
-        .where(Turn.turn_number == turn_number)
-        .options(selectinload(Turn.agent_runs))
-    )
+async def lineage_turn(
+    session: AsyncSession, lineage: Lineage, turn_number: int, *, with_runs: bool = False
+) -> Turn | None:
+    """Turn N of the lineage; `with_runs` loads its agent runs (prompts and outputs) too."""
+    query = select_turns(lineage).where(Turn.turn_number == turn_number)
+    if with_runs:
+        query = query.options(selectinload(Turn.agent_runs))
     return (await session.scalars(query)).one_or_none()
 
 

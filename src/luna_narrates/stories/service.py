@@ -139,7 +139,8 @@ async def get_turn(
 ) -> TurnOut:
     """Turn N as the branch tells it (it may have been written on an ancestor)."""
     branch = await resolve_branch(session, story_id, branch_id)
-    turn = await repository.lineage_turn(session, await lineage_of(session, branch.id), turn_number)
+    lineage = await lineage_of(session, branch.id)
+    turn = await repository.lineage_turn(session, lineage, turn_number, with_runs=True)
     if turn is None:
         raise TurnNotFound(story_id, turn_number, branch.name)
     [summary] = await summaries(session, [turn])
