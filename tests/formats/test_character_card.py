@@ -9,7 +9,6 @@ import json
 import struct
 import zipfile
 import zlib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,25 +21,7 @@ from luna_narrates.formats.character_card import (
     card_png,
     read_card,
 )
-
-# Real cards from SillyTavern (AGPL-3.0 content, kept outside the repository on purpose).
-FIXTURES = next(
-    (
-        path
-        for path in (
-            Path(__file__).resolve().parents[3] / "shared" / "fixtures",
-            Path("/work/shared/fixtures"),
-        )
-        if path.is_dir()
-    ),
-    None,
-)
-needs_fixtures = pytest.mark.skipif(FIXTURES is None, reason="../shared/fixtures is not here")
-
-
-def fixture(name: str) -> bytes:
-    assert FIXTURES is not None
-    return (FIXTURES / "sillytavern" / name).read_bytes()
+from tests.shared_fixtures import fixture, needs_fixtures
 
 
 def chunk(kind: bytes, body: bytes) -> bytes:

@@ -13,14 +13,15 @@ import binascii
 import copy
 import io
 import json
-import struct
 import zipfile
-import zlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from luna_narrates.formats import lore_decorators, png_chunks
+from luna_narrates.formats.png_chunks import PNG_SIGNATURE
+
 ZIP_SIGNATURE = b"PK\x03\x04"
+MAX_CARD_JSON_BYTES = 32 * 1024 * 1024
 V2, V3 = "chara_card_v2", "chara_card_v3"
 CARD_KEYWORDS = ("ccv3", "chara")  # read in this order: V3 first
 V1_FIELDS = ("name", "description", "personality", "scenario", "first_mes", "mes_example")
@@ -121,30 +122,37 @@ def card_json(card: Card, version: Version) -> dict[str, Any]:
     for field, default in V2_DEFAULTS.items():
         data.setdefault(field, copy.deepcopy(default))
     top = {k: copy.deepcopy(v) for k, v in card.raw.items() if card.version > 1}
+    if version == 2 and isinstance(data.get("character_book"), dict):
+        _strip_decorators(data["character_book"])
     if version == 3:
         data.setdefault("group_only_greetings", [])
         return {**top, "spec": V3, "spec_version": "3.0", "data": data}
     return {**top, "spec": V2, "spec_version": "2.0", "data": data}
 
 
+def _strip_decorators(book: dict[str, Any]) -> None:
+    """A V2 backfill carries no V3 decorators (the V3 spec asks for it): V2 readers would put
+    the `@@` lines into the prompt."""
+    for entry in book.get("entries") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("content"), str):
+            entry["content"] = lore_decorators.strip(entry["content"])
+
+
 def card_png(card: Card, image: bytes, version: Version = 3) -> bytes:
     """The card in a PNG: existing card chunks replaced, a V3 card with a `chara` V2 backfill
     for older readers. Every other chunk of the image is kept as it was."""
-    chunks = [c for c in _chunks(image) if not _is_card_chunk(c)]
+    kept = [c for c in _png_chunks(image) if not _is_card_chunk(c)]
     written = [_text_chunk("chara", card_json(card, 1 if version == 1 else 2))]
     if version == 3:
         written.append(_text_chunk("ccv3", card_json(card, 3)))
-    end = next(i for i, (kind, _) in enumerate(chunks) if kind == b"IEND")
-    chunks[end:end] = written
-    return PNG_SIGNATURE + b"".join(_pack(kind, body) for kind, body in chunks)
+    return png_chunks.assemble(png_chunks.insert_before_end(kept, written))
 
 
 def _card_in_png(png: bytes) -> Any:
     texts: dict[str, str] = {}
-    for kind, body in _chunks(png):
-        text = _chunk_text(kind, body)
-        if text is not None and text[0].lower() in CARD_KEYWORDS:
-            texts.setdefault(text[0].lower(), text[1])
+    for keyword, text in png_chunks.texts(_png_chunks(png)):
+        if keyword.lower() in CARD_KEYWORDS:
+            texts.setdefault(keyword.lower(), text)
     for keyword in CARD_KEYWORDS:
         if keyword in texts:
             try:
@@ -157,61 +165,34 @@ def _card_in_png(png: bytes) -> Any:
 def _card_in_charx(archive: bytes) -> Any:
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as charx:
-            return json.loads(charx.read("card.json").decode("utf-8-sig"))
+            info = charx.getinfo("card.json")
+            if info.file_size > MAX_CARD_JSON_BYTES:
+                raise CardError(
+                    f"The CHARX's card.json inflates to {info.file_size:,} bytes; the limit is "
+                    f"{MAX_CARD_JSON_BYTES // 2**20} MiB."
+                )
+            with charx.open(info) as member:
+                text = member.read(MAX_CARD_JSON_BYTES + 1)
+            if len(text) > MAX_CARD_JSON_BYTES:
+                raise CardError("The CHARX's card.json is larger than its header says.")
+            return json.loads(text.decode("utf-8-sig"))
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CardError(f"Not a CHARX card (a ZIP with card.json): {error}.") from None
 
 
-def _chunks(png: bytes) -> list[tuple[bytes, bytes]]:
-    if not png.startswith(PNG_SIGNATURE):
-        raise CardError("Not a PNG file.")
-    found, at = [], len(PNG_SIGNATURE)
-    while at < len(png):
-        if at + 8 > len(png):
-            raise CardError("The PNG is truncated (a chunk header is cut off).")
-        length, kind = struct.unpack(">I4s", png[at : at + 8])
-        body = png[at + 8 : at + 8 + length]
-        if len(body) != length or at + 12 + length > len(png):
-            raise CardError(
-                f"The PNG is truncated (its {kind.decode('latin-1')} chunk is cut off)."
-            )
-        found.append((kind, body))
-        at += 12 + length
-        if kind == b"IEND":
-            break
-    if not found or found[-1][0] != b"IEND":
-        raise CardError("The PNG is truncated (no IEND chunk).")
-    return found
-
-
-def _chunk_text(kind: bytes, body: bytes) -> tuple[str, str] | None:
-    """(keyword, text) of a tEXt, zTXt or iTXt chunk."""
-    keyword, _, rest = body.partition(b"\0")
+def _png_chunks(png: bytes) -> list[png_chunks.Chunk]:
     try:
-        if kind == b"tEXt":
-            return keyword.decode("latin-1"), rest.decode("latin-1")
-        if kind == b"zTXt":
-            return keyword.decode("latin-1"), zlib.decompress(rest[1:]).decode("latin-1")
-        if kind == b"iTXt":
-            compressed, rest = rest[0], rest[2:]
-            _language, _, rest = rest.partition(b"\0")
-            _translated, _, text = rest.partition(b"\0")
-            raw = zlib.decompress(text) if compressed else text
-            return keyword.decode("latin-1"), raw.decode("utf-8")
-    except (zlib.error, UnicodeDecodeError, IndexError):
-        return None
-    return None
+        return png_chunks.chunks(png)
+    except png_chunks.PngError as error:
+        raise CardError(str(error)) from None
 
 
-def _is_card_chunk(chunk: tuple[bytes, bytes]) -> bool:
-    text = _chunk_text(*chunk)
+def _is_card_chunk(chunk: png_chunks.Chunk) -> bool:
+    text = png_chunks.chunk_text(chunk)
     return text is not None and text[0].lower() in CARD_KEYWORDS
 
 
-def _text_chunk(keyword: str, card: dict[str, Any]) -> tuple[bytes, bytes]:
-    payload = base64.b64encode(json.dumps(card, ensure_ascii=False).encode())
-    return b"tEXt", keyword.encode("latin-1") + b"\0" + payload
-
-
-def _pack(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+def _text_chunk(keyword: str, card: dict[str, Any]) -> png_chunks.Chunk:
+    return png_chunks.text_chunk(
+        keyword, base64.b64encode(json.dumps(card, ensure_ascii=False).encode())
+    )

@@ -1,0 +1,100 @@
+"""PNG files as chunks, read and written byte for byte, so an image's pixels are never
+re-encoded when metadata (a character card, a NovelAI lorebook) is read from it or put into it.
+
+Text chunks are bounded: a compressed zTXt/iTXt chunk that would inflate past `MAX_TEXT_BYTES`
+is refused rather than decompressed, and so is an image whose header claims more pixels than
+`MAX_PIXELS` (a decompression bomb for whoever decodes it next).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_TEXT_BYTES = 32 * 1024 * 1024
+MAX_PIXELS = 64 * 1024 * 1024  # 8192 x 8192; a portrait is far smaller
+
+Chunk = tuple[bytes, bytes]  # (kind, body)
+
+
+class PngError(ValueError):
+    """The bytes are not a PNG we can read safely; the message says why."""
+
+
+def chunks(png: bytes) -> list[Chunk]:
+    if not png.startswith(PNG_SIGNATURE):
+        raise PngError("Not a PNG file.")
+    found: list[Chunk] = []
+    at = len(PNG_SIGNATURE)
+    while at < len(png):
+        if at + 8 > len(png):
+            raise PngError("The PNG is truncated (a chunk header is cut off).")
+        length, kind = struct.unpack(">I4s", png[at : at + 8])
+        body = png[at + 8 : at + 8 + length]
+        if len(body) != length or at + 12 + length > len(png):
+            raise PngError(f"The PNG is truncated (its {kind.decode('latin-1')} chunk is cut off).")
+        found.append((kind, body))
+        at += 12 + length
+        if kind == b"IEND":
+            break
+    if not found or found[0][0] != b"IHDR" or len(found[0][1]) < 8:
+        raise PngError("The PNG has no image header (IHDR).")
+    if found[-1][0] != b"IEND":
+        raise PngError("The PNG is truncated (no IEND chunk).")
+    width, height = struct.unpack(">II", found[0][1][:8])
+    if width * height > MAX_PIXELS:
+        raise PngError(
+            f"The image is {width}×{height} pixels; images over {MAX_PIXELS:,} pixels are "
+            "refused (a decompression bomb for whoever decodes them)."
+        )
+    return found
+
+
+def texts(found: list[Chunk]) -> list[tuple[str, str]]:
+    """(keyword, text) of every tEXt, zTXt and iTXt chunk, in file order."""
+    return [text for text in map(chunk_text, found) if text is not None]
+
+
+def chunk_text(chunk: Chunk) -> tuple[str, str] | None:
+    kind, body = chunk
+    keyword, _, rest = body.partition(b"\0")
+    try:
+        if kind == b"tEXt":
+            return keyword.decode("latin-1"), rest.decode("latin-1")
+        if kind == b"zTXt":
+            return keyword.decode("latin-1"), _inflate(rest[1:]).decode("latin-1")
+        if kind == b"iTXt":
+            compressed, rest = rest[0], rest[2:]
+            _language, _, rest = rest.partition(b"\0")
+            _translated, _, text = rest.partition(b"\0")
+            raw = _inflate(text) if compressed else text
+            return keyword.decode("latin-1"), raw.decode("utf-8")
+    except (zlib.error, UnicodeDecodeError, IndexError):
+        return None
+    return None
+
+
+def text_chunk(keyword: str, text: bytes) -> Chunk:
+    return b"tEXt", keyword.encode("latin-1") + b"\0" + text
+
+
+def assemble(found: list[Chunk]) -> bytes:
+    return PNG_SIGNATURE + b"".join(_pack(kind, body) for kind, body in found)
+
+
+def insert_before_end(found: list[Chunk], added: list[Chunk]) -> list[Chunk]:
+    end = next(i for i, (kind, _) in enumerate(found) if kind == b"IEND")
+    return [*found[:end], *added, *found[end:]]
+
+
+def _inflate(data: bytes) -> bytes:
+    inflater = zlib.decompressobj()
+    text = inflater.decompress(data, MAX_TEXT_BYTES)
+    if inflater.unconsumed_tail:
+        raise PngError(f"A compressed text chunk inflates past {MAX_TEXT_BYTES // 2**20} MiB.")
+    return text
+
+
+def _pack(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
