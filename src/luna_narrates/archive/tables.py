@@ -110,6 +110,17 @@ EXPORTED = tuple(
     )
 )
 STORY = _exported(Story, STORY_SKIPPED)
+# The player's library, shared by stories and exported by its own routes (character cards,
+# lorebooks); and a story's links to it, which the archive does not carry yet: an imported
+# story starts without its cast and lorebooks attached.
+LIBRARY = (
+    "character_cards",
+    "character_portraits",
+    "character_skills",
+    "lorebooks",
+    "lorebook_entries",
+)
+NOT_YET_ARCHIVED = ("story_characters", "story_lorebooks")
 # What memory wrote down, as opposed to the turns and the model calls that made them.
 MEMORY = tuple(spec.name for spec in EXPORTED[4:])
 BY_NAME = {spec.name: spec for spec in EXPORTED}

@@ -3,10 +3,17 @@
 from luna_narrates.db.tables.agent_runs import AgentRun
 from luna_narrates.db.tables.base import SCHEMA, Base
 from luna_narrates.db.tables.branches import Branch
+from luna_narrates.db.tables.character_cards import (
+    CharacterCard,
+    CharacterPortrait,
+    CharacterSkill,
+    StoryCharacter,
+)
 from luna_narrates.db.tables.character_evolution_snapshots import CharacterEvolutionSnapshot
 from luna_narrates.db.tables.cost_logs import CostLog
 from luna_narrates.db.tables.entities import Entity, EntityAlias
 from luna_narrates.db.tables.facts import Fact
+from luna_narrates.db.tables.lorebooks import Lorebook, LorebookEntry, StoryLorebook
 from luna_narrates.db.tables.memory_chunks import MemoryChunk
 from luna_narrates.db.tables.relationships import Relationship
 from luna_narrates.db.tables.stories import Story
@@ -20,15 +27,22 @@ __all__ = [
     "AgentRun",
     "Base",
     "Branch",
+    "CharacterCard",
     "CharacterEvolutionSnapshot",
+    "CharacterPortrait",
+    "CharacterSkill",
     "CostLog",
     "Entity",
     "EntityAlias",
     "Fact",
+    "Lorebook",
+    "LorebookEntry",
     "MemoryChunk",
     "Relationship",
     "Story",
     "StoryArc",
+    "StoryCharacter",
+    "StoryLorebook",
     "Turn",
     "TurnSummary",
     "story_arc_turns",

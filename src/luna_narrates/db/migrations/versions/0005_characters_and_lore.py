@@ -1,0 +1,322 @@
+"""Characters and lore: character cards with portraits and skills, lorebooks and their entries
+(hot, warm and cold tiers), and which characters and lorebooks a story uses.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-23
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from pgvector.sqlalchemy import Vector
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = (
+    "story_characters",
+    "character_skills",
+    "character_portraits",
+    "story_lorebooks",
+    "character_cards",
+    "lorebook_entries",
+    "lorebooks",
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "lorebooks",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("universe_name", sa.String(length=200), nullable=True),
+        sa.Column("storage_tier", sa.String(length=10), nullable=False),
+        sa.Column("source_format", sa.String(length=20), nullable=False),
+        sa.Column("settings", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("entry_count", sa.Integer(), nullable=False),
+        sa.Column("dictionary", sa.LargeBinary(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "storage_tier IN ('hot', 'warm', 'cold')", name=op.f("ck_lorebooks_storage_tier")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lorebooks")),
+        schema="luna",
+    )
+    op.create_index(
+        op.f("ix_lorebooks_universe_name"),
+        "lorebooks",
+        ["universe_name"],
+        unique=False,
+        schema="luna",
+    )
+    op.create_table(
+        "character_cards",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("tags", postgresql.ARRAY(sa.Text()), nullable=False),
+        sa.Column("version", sa.SmallInteger(), nullable=False),
+        sa.Column("card", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("origin", sa.String(length=20), nullable=False),
+        sa.Column("lorebook_id", sa.Uuid(), nullable=True),
+        sa.Column("in_library", sa.Boolean(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["lorebook_id"],
+            ["luna.lorebooks.id"],
+            name=op.f("fk_character_cards_lorebook_id_lorebooks"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_character_cards")),
+        schema="luna",
+    )
+    op.create_index(
+        op.f("ix_character_cards_lorebook_id"),
+        "character_cards",
+        ["lorebook_id"],
+        unique=False,
+        schema="luna",
+    )
+    op.create_index(
+        "ix_character_cards_lower_name",
+        "character_cards",
+        [sa.literal_column("lower(name)")],
+        unique=False,
+        schema="luna",
+    )
+    op.create_index(
+        "ix_character_cards_tags",
+        "character_cards",
+        ["tags"],
+        unique=False,
+        schema="luna",
+        postgresql_using="gin",
+    )
+    op.create_table(
+        "lorebook_entries",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("lorebook_id", sa.Uuid(), nullable=False),
+        sa.Column("uid", sa.String(length=100), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("match_keys", postgresql.ARRAY(sa.Text()), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("constant", sa.Boolean(), nullable=False),
+        sa.Column("fields", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("packed", sa.LargeBinary(), nullable=True),
+        sa.Column("embedding", Vector(384), nullable=True),
+        sa.Column(
+            "search",
+            postgresql.TSVECTOR(),
+            sa.Computed(
+                "to_tsvector('english', coalesce(fields->>'comment', '') || ' ' || "
+                "coalesce(fields->>'content', ''))",
+                persisted=True,
+            ),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "kind IN ('lore', 'character', 'location', 'item', 'faction', 'event')",
+            name=op.f("ck_lorebook_entries_kind"),
+        ),
+        sa.CheckConstraint(
+            "(fields IS NULL) <> (packed IS NULL)",
+            name=op.f("ck_lorebook_entries_fields_or_packed"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["lorebook_id"],
+            ["luna.lorebooks.id"],
+            name=op.f("fk_lorebook_entries_lorebook_id_lorebooks"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lorebook_entries")),
+        sa.UniqueConstraint("lorebook_id", "uid", name=op.f("uq_lorebook_entries_lorebook_id_uid")),
+        schema="luna",
+    )
+    op.create_index(
+        "ix_lorebook_entries_hnsw",
+        "lorebook_entries",
+        ["embedding"],
+        unique=False,
+        schema="luna",
+        postgresql_using="hnsw",
+        postgresql_ops={"embedding": "vector_cosine_ops"},
+    )
+    op.create_index(
+        op.f("ix_lorebook_entries_lorebook_id_position"),
+        "lorebook_entries",
+        ["lorebook_id", "position"],
+        unique=False,
+        schema="luna",
+    )
+    op.create_index(
+        "ix_lorebook_entries_match_keys",
+        "lorebook_entries",
+        ["match_keys"],
+        unique=False,
+        schema="luna",
+        postgresql_using="gin",
+    )
+    op.create_index(
+        "ix_lorebook_entries_search",
+        "lorebook_entries",
+        ["search"],
+        unique=False,
+        schema="luna",
+        postgresql_using="gin",
+    )
+    op.create_table(
+        "story_lorebooks",
+        sa.Column("story_id", sa.Uuid(), nullable=False),
+        sa.Column("lorebook_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["lorebook_id"],
+            ["luna.lorebooks.id"],
+            name=op.f("fk_story_lorebooks_lorebook_id_lorebooks"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["story_id"],
+            ["luna.stories.id"],
+            name=op.f("fk_story_lorebooks_story_id_stories"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("story_id", "lorebook_id", name=op.f("pk_story_lorebooks")),
+        schema="luna",
+    )
+    op.create_index(
+        op.f("ix_story_lorebooks_lorebook_id"),
+        "story_lorebooks",
+        ["lorebook_id"],
+        unique=False,
+        schema="luna",
+    )
+    op.create_table(
+        "character_portraits",
+        sa.Column("character_id", sa.Uuid(), nullable=False),
+        sa.Column("media_type", sa.String(length=40), nullable=False),
+        sa.Column("image", sa.LargeBinary(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["character_id"],
+            ["luna.character_cards.id"],
+            name=op.f("fk_character_portraits_character_id_character_cards"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("character_id", name=op.f("pk_character_portraits")),
+        schema="luna",
+    )
+    op.create_table(
+        "character_skills",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("character_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("category", sa.String(length=20), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+        sa.Column("max_value", sa.Integer(), nullable=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["character_id"],
+            ["luna.character_cards.id"],
+            name=op.f("fk_character_skills_character_id_character_cards"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_character_skills")),
+        schema="luna",
+    )
+    op.create_index(
+        "uq_character_skills_character_id_name",
+        "character_skills",
+        ["character_id", sa.literal_column("lower(name)")],
+        unique=True,
+        schema="luna",
+    )
+    op.create_table(
+        "story_characters",
+        sa.Column("story_id", sa.Uuid(), nullable=False),
+        sa.Column("character_id", sa.Uuid(), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint("role IN ('protagonist', 'npc')", name=op.f("ck_story_characters_role")),
+        sa.ForeignKeyConstraint(
+            ["character_id"],
+            ["luna.character_cards.id"],
+            name=op.f("fk_story_characters_character_id_character_cards"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["story_id"],
+            ["luna.stories.id"],
+            name=op.f("fk_story_characters_story_id_stories"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("story_id", "character_id", name=op.f("pk_story_characters")),
+        schema="luna",
+    )
+    op.create_index(
+        op.f("ix_story_characters_character_id"),
+        "story_characters",
+        ["character_id"],
+        unique=False,
+        schema="luna",
+    )
+    op.create_index(
+        "uq_story_characters_one_protagonist",
+        "story_characters",
+        ["story_id"],
+        unique=True,
+        schema="luna",
+        postgresql_where=sa.text("role = 'protagonist'"),
+    )
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        op.drop_table(table, schema="luna")

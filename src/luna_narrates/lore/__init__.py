@@ -1,0 +1,1 @@
+"""Lorebooks (universes): storage in tiers, entry editing, and activation in the briefing."""
