@@ -57,7 +57,9 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
     async with open_services(settings, run_worker=False) as opened:
         yield opened
         async with opened.db.transaction() as session:
-            await session.execute(text("TRUNCATE luna.stories CASCADE"))
+            await session.execute(
+                text("TRUNCATE luna.stories, luna.lorebooks, luna.character_cards CASCADE")
+            )
             await session.execute(text("DELETE FROM luna.procrastinate_jobs"))
 
 

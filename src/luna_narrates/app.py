@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
     install_error_handlers(app)
 
-    from luna_narrates.api import archive, health, memory, narrate, stories, timelines
+    from luna_narrates.api import archive, health, lorebooks, memory, narrate, stories, timelines
 
     app.include_router(health.router)
     app.include_router(archive.router)
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(narrate.router)
     app.include_router(memory.router)
     app.include_router(timelines.router)
+    app.include_router(lorebooks.router)
     return app
 
 

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         default=300.0, gt=0, description="How long a turn waits for another turn of its story."
     )
 
+    luna_upload_max_mb: float = Field(
+        default=20, gt=0, le=1024, description="The largest card or lorebook file accepted."
+    )
+
     local_context_tokens: int = Field(default=4096, ge=1024, le=32_768)
     local_threads: int | None = Field(default=None, ge=1)
 
@@ -75,6 +79,10 @@ class Settings(BaseSettings):
 
     def model_for(self, agent: AgentName) -> str:
         return str(getattr(self, f"{agent}_model"))
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return int(self.luna_upload_max_mb * 1024 * 1024)
 
     @cached_property
     def embedded_database_dir(self) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from luna_narrates.db.engine import Database
 from luna_narrates.errors import InvalidInput
 from luna_narrates.formats.story_archive import FORMAT, VERSION
 from luna_narrates.formats.story_book import epub_bytes, html_chunks, markdown_chunks
+from luna_narrates.kit.names import slug
 from luna_narrates.stories import service as stories
 from luna_narrates.stories.errors import StoryNotFound
 
@@ -105,22 +105,16 @@ async def open_export(
             )
         async with db.sessions() as session:
             story = await stories.require_story(session, story_id)
-        name = f"{slug(story.title)}.{extension}"
+        name = f"{slug(story.title, 'story')}.{extension}"
         return Export(media_type, name, _encoded(json_chunks(db, story_id)))
     async with db.sessions() as session:
         book = await read_book(session, story_id, branch_id, arc_length)
-    name = f"{slug(book.title)}.{extension}"
+    name = f"{slug(book.title, 'story')}.{extension}"
     if kind == "epub":
         data = await asyncio.to_thread(epub_bytes, book)
         return Export(media_type, name, _encoded([data]))
     pieces = markdown_chunks(book) if kind == "markdown" else html_chunks(book)
     return Export(media_type, name, _encoded(pieces))
-
-
-def slug(title: str) -> str:
-    """An ASCII file name from a title, safe in a Content-Disposition header."""
-    words = re.findall(r"[a-z0-9]+", title.lower().encode("ascii", "ignore").decode())
-    return "-".join(words)[:60] or "story"
 
 
 async def _encoded(

@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from luna_narrates.db.engine import SEARCH_PATH_OPTION
 from luna_narrates.jobs import memory
 from luna_narrates.jobs.memory import WorkerContext
+from luna_narrates.lore import tasks as lore_tasks
 from luna_narrates.memory import tasks as memory_tasks
 
 POST_TURN_QUEUE = "post_turn"
+LORE_QUEUE = "lore"
 POST_TURN_TASKS = ("memory.index_turn", "memory.remember_turn")
 
-__all__ = ["WorkerContext", "build_app", "enqueue_post_turn"]
+__all__ = ["WorkerContext", "build_app", "enqueue_lore_embedding", "enqueue_post_turn"]
 
 
 def memory_lock(story_id: uuid.UUID | str) -> str:
@@ -54,7 +56,25 @@ def build_app(libpq_url: str) -> procrastinate.App:
     async def summarize_arc(context: procrastinate.JobContext, turn_id: str) -> None:
         await memory.summarize_arc(worker(context), uuid.UUID(turn_id))
 
+    @app.task(name="lore.embed_entries", queue=LORE_QUEUE, pass_context=True, retry=3)
+    async def embed_entries(context: procrastinate.JobContext, lorebook_id: str) -> None:
+        luna = worker(context)
+        await lore_tasks.embed_entries(luna.db, luna.embedder, uuid.UUID(lorebook_id))
+
     return app
+
+
+async def enqueue_lore_embedding(
+    app: procrastinate.App, session: AsyncSession, lorebook_id: uuid.UUID
+) -> None:
+    """Inside the caller's transaction, so the job exists iff the change does. Runs for one
+    book take turns (the lock); a run that finds nothing left to embed ends at once."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    task = app.tasks["lore.embed_entries"]
+    await task.configure(connection=raw.driver_connection, lock=f"lore:{lorebook_id}").defer_async(
+        lorebook_id=str(lorebook_id)
+    )
 
 
 async def enqueue_post_turn(

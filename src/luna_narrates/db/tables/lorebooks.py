@@ -88,7 +88,7 @@ class LorebookEntry(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     constant: Mapped[bool] = mapped_column(Boolean, default=False)
     fields: Mapped[dict[str, Any] | None] = mapped_column(
-        JSONB, doc="The whole World Info entry (hot and warm)."
+        JSONB(none_as_null=True), doc="The whole World Info entry (hot and warm)."
     )
     packed: Mapped[bytes | None] = mapped_column(LargeBinary, doc="The entry, zstd (cold).")
     embedding: Mapped[list[float] | None] = mapped_column(Vector(EMBEDDING_DIMENSIONS))
