@@ -36,7 +36,16 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
     install_error_handlers(app)
 
-    from luna_narrates.api import archive, health, lorebooks, memory, narrate, stories, timelines
+    from luna_narrates.api import (
+        archive,
+        characters,
+        health,
+        lorebooks,
+        memory,
+        narrate,
+        stories,
+        timelines,
+    )
 
     app.include_router(health.router)
     app.include_router(archive.router)
@@ -45,6 +54,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(memory.router)
     app.include_router(timelines.router)
     app.include_router(lorebooks.router)
+    app.include_router(lorebooks.stories_router)
+    app.include_router(characters.router)
     return app
 
 

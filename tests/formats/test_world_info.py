@@ -70,14 +70,8 @@ def test_the_cards_book_is_the_same_lore_as_the_world_info_file() -> None:
         {k: e[k] for k in same} for e in world.entries
     ]
     assert_round_trips(from_card)
-    # Written back as SillyTavern writes a book: every World Info field in `extensions`.
-    written = character_book_json(from_card)["entries"][0]
-    assert written == card.data["character_book"]["entries"][0] | {
-        "extensions": written["extensions"]
-    }
-    assert card.data["character_book"]["entries"][0]["extensions"].items() <= (
-        written["extensions"].items()
-    )
+    # Written back exactly as SillyTavern wrote it: every World Info field in `extensions`.
+    assert character_book_json(from_card) == {**card.data["character_book"], "extensions": {}}
 
 
 def test_a_lorebook_v3_file_keeps_book_settings_and_unknown_fields() -> None:

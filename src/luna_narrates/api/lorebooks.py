@@ -29,10 +29,12 @@ from luna_narrates.lore.schemas import (
     LorebookPage,
     LorebookSort,
     LorebookUpdate,
+    StoryLorebookLink,
     Tier,
 )
 
 router = APIRouter(prefix="/lorebooks", tags=["lorebooks"])
+stories_router = APIRouter(prefix="/stories", tags=["lorebooks"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
@@ -209,3 +211,27 @@ def _stem(filename: str | None) -> str | None:
     if not filename:
         return None
     return filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0] or None
+
+
+@stories_router.get("/{story_id}/lorebooks")
+async def story_lorebooks(story_id: uuid.UUID, session: SessionDep) -> list[LorebookOut]:
+    """The books the story uses besides its characters' own."""
+    return await service.attached(session, story_id)
+
+
+@stories_router.post("/{story_id}/lorebooks", status_code=status.HTTP_201_CREATED)
+async def attach_lorebook(
+    story_id: uuid.UUID, data: StoryLorebookLink, session: SessionDep
+) -> LorebookOut:
+    """Its entries are activated in the story's briefings from the next turn on."""
+    return await service.attach(session, story_id, data.lorebook_id)
+
+
+@stories_router.delete(
+    "/{story_id}/lorebooks/{lorebook_id}", status_code=status.HTTP_204_NO_CONTENT
+)
+async def detach_lorebook(
+    story_id: uuid.UUID, lorebook_id: uuid.UUID, session: SessionDep
+) -> Response:
+    await service.detach(session, story_id, lorebook_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -80,6 +80,13 @@ class Card:
 
 
 def read_card(payload: bytes) -> Card:
+    try:
+        return _read_card(payload)
+    except png_chunks.PngError as error:
+        raise CardError(str(error)) from None
+
+
+def _read_card(payload: bytes) -> Card:
     if payload.startswith(PNG_SIGNATURE):
         return card_from_object(_card_in_png(payload))
     if payload.startswith(ZIP_SIGNATURE):
@@ -180,6 +187,34 @@ def _card_in_charx(archive: bytes) -> Any:
         raise CardError(f"Not a CHARX card (a ZIP with card.json): {error}.") from None
 
 
+def charx_icon(archive: bytes) -> bytes | None:
+    """The portrait of a CHARX card: the `main` icon (else the first icon) whose `embeded://`
+    file is in the archive, as SillyTavern picks it. None when it has none."""
+    card = card_from_object(_card_in_charx(archive))
+    icons = [
+        a for a in card.data.get("assets") or [] if isinstance(a, dict) and a.get("type") == "icon"
+    ]
+    icons.sort(key=lambda a: a.get("name") != "main")
+    with zipfile.ZipFile(io.BytesIO(archive)) as charx:
+        names = set(charx.namelist())
+        for icon in icons:
+            uri = str(icon.get("uri") or "")
+            path = uri.removeprefix("embeded://")
+            if uri.startswith("embeded://") and path in names:
+                info = charx.getinfo(path)
+                if info.file_size > MAX_CARD_JSON_BYTES:
+                    raise CardError(
+                        f"The CHARX's {path} is larger than {MAX_CARD_JSON_BYTES // 2**20} MiB."
+                    )
+                return charx.read(info)
+    return None
+
+
+def without_card(png: bytes) -> bytes:
+    """The PNG with its card chunks removed: the portrait alone."""
+    return png_chunks.assemble([c for c in _png_chunks(png) if not _is_card_chunk(c)])
+
+
 def _png_chunks(png: bytes) -> list[png_chunks.Chunk]:
     try:
         return png_chunks.chunks(png)
@@ -188,7 +223,10 @@ def _png_chunks(png: bytes) -> list[png_chunks.Chunk]:
 
 
 def _is_card_chunk(chunk: png_chunks.Chunk) -> bool:
-    text = png_chunks.chunk_text(chunk)
+    try:
+        text = png_chunks.chunk_text(chunk)
+    except png_chunks.PngError as error:
+        raise CardError(str(error)) from None
     return text is not None and text[0].lower() in CARD_KEYWORDS
 
 

@@ -189,10 +189,10 @@ def character_book_json(book: Lorebook, version: Literal[2, 3] = 3) -> dict[str,
     """The book as a card's `character_book` (V3 entries say `use_regex`; a V2 backfill has
     its decorators stripped, as the V3 spec asks)."""
     settings = {key: value for key in BOOK_SETTINGS if (value := getattr(book, key)) is not None}
+    about = {key: value for key in ("name", "description") if (value := getattr(book, key))}
     return {
         **copy.deepcopy(book.extra),
-        "name": book.name,
-        "description": book.description,
+        **about,
         **settings,
         "extensions": copy.deepcopy(book.extensions),
         "entries": [_entry_to_book(entry, version) for entry in book.entries],
@@ -267,6 +267,8 @@ def _entry_to_book(entry: dict[str, Any], version: Literal[2, 3]) -> dict[str, A
             **{theirs: entry[ours] for theirs, ours in EXTENSION_FIELDS.items()},
         },
     }
+    if entry["addMemo"] == bool(entry["comment"]):  # what a reader derives anyway
+        del written["extensions"]["add_memo"]
     if version == 3:
         written.setdefault("use_regex", True)  # plain keys match as text, /…/flags as regexes
     else:

@@ -168,3 +168,19 @@ async def unembedded(session: AsyncSession, lorebook_id: uuid.UUID, limit: int) 
         .limit(limit)
     )
     return list((await session.execute(query)).all())
+
+
+async def story_link(
+    session: AsyncSession, story_id: uuid.UUID, lorebook_id: uuid.UUID
+) -> StoryLorebook | None:
+    return await session.get(StoryLorebook, (story_id, lorebook_id))
+
+
+async def attached(session: AsyncSession, story_id: uuid.UUID) -> Sequence[Lorebook]:
+    query = (
+        select(Lorebook)
+        .join(StoryLorebook, StoryLorebook.lorebook_id == Lorebook.id)
+        .where(StoryLorebook.story_id == story_id)
+        .order_by(StoryLorebook.created_at, Lorebook.id)
+    )
+    return (await session.scalars(query)).all()

@@ -96,3 +96,7 @@ class LorebookPage(BaseModel):
 class EntryPage(BaseModel):
     items: list[EntryOut]
     total: int
+
+
+class StoryLorebookLink(BaseModel):
+    lorebook_id: uuid.UUID

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from luna_narrates.db.tables import Lorebook, LorebookEntry
+from luna_narrates.db.tables import Lorebook, LorebookEntry, StoryLorebook
 from luna_narrates.db.tables.lorebooks import ENTRY_KINDS
 from luna_narrates.formats import world_info
 from luna_narrates.formats.lorebooks import lorebook_from_object, read_lorebook
@@ -30,6 +30,7 @@ from luna_narrates.lore.schemas import (
     LorebookUpdate,
     Tier,
 )
+from luna_narrates.stories.service import require_story
 
 MAX_ENTRIES = 50_000
 UNTITLED = "Untitled lorebook"
@@ -391,3 +392,26 @@ async def _retier(session: AsyncSession, book: Lorebook, tier: str) -> None:
         entry.packed = blob
         entry.embedding = None
     await session.flush()
+
+
+async def attach(session: AsyncSession, story_id: uuid.UUID, lorebook_id: uuid.UUID) -> LorebookOut:
+    """The story uses the book from its next turn on; attaching twice changes nothing."""
+    await require_story(session, story_id)
+    row = await require(session, lorebook_id)
+    if await repository.story_link(session, story_id, lorebook_id) is None:
+        session.add(StoryLorebook(story_id=story_id, lorebook_id=lorebook_id))
+        await session.flush()
+    return book_out(row)
+
+
+async def attached(session: AsyncSession, story_id: uuid.UUID) -> list[LorebookOut]:
+    await require_story(session, story_id)
+    return [book_out(row) for row in await repository.attached(session, story_id)]
+
+
+async def detach(session: AsyncSession, story_id: uuid.UUID, lorebook_id: uuid.UUID) -> None:
+    link = await repository.story_link(session, story_id, lorebook_id)
+    if link is None:
+        await require_story(session, story_id)
+        raise LorebookNotFound(lorebook_id)
+    await session.delete(link)
