@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -185,7 +185,7 @@ async def export(session: AsyncSession, character_id: uuid.UUID, format: CardFor
     raw = copy.deepcopy(row.card)
     if row.lorebook_id is not None:
         book = await lore.whole(session, row.lorebook_id)
-        shape = 3 if format in ("v3", "png") else 2
+        shape: Literal[2, 3] = 3 if format in ("v3", "png") else 2
         _data(raw, row.version)["character_book"] = character_book_json(book, shape)
     card = Card(row.version, raw)  # type: ignore[arg-type]
     name = slug(row.name, "character")
