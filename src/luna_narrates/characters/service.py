@@ -76,8 +76,12 @@ async def import_card(session: AsyncSession, payload: bytes, *, save_to_library:
     _check_text(raw)
     row = _row(Card(card.version, raw), origin, save_to_library)
     if book is not None:
-        stored = await lore.store(
-            session, book, name=book.name or f"{card.name}'s lorebook", universe_name=card.name
+        stored = await lore.store(  # hot: a card's book is small, and always in play
+            session,
+            book,
+            name=book.name or f"{card.name}'s lorebook",
+            universe_name=card.name,
+            tier="hot",
         )
         row.lorebook_id = stored.id
     session.add(row)

@@ -188,3 +188,42 @@ def timelines(
         result = run_timelines_bench(config, progress)
     section = render_markdown(result, command, utc_now()) if write else None
     publish(tables(result), section, SECTION)
+
+
+@bench_app.command("lore")
+def lore(
+    entries: Annotated[int, typer.Option(min=20, help="Entries in the generated book.")] = 10_000,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed requests per case and run.")] = 30,
+    runs: Annotated[
+        int, typer.Option(min=1, help="Repeat the whole measurement; report medians.")
+    ] = 3,
+    write: WriteOption = True,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Storage of each lorebook tier (plain JSON, warm JSONB, cold zstd with a dictionary),
+    and the briefing's time with a large book in each tier."""
+    from luna_narrates.bench.lore import LoreBenchConfig, run_lore_bench
+    from luna_narrates.bench.lore_markdown import SECTION, render_markdown, tables
+
+    config = LoreBenchConfig(
+        entries=entries,
+        repeats=repeats,
+        runs=runs,
+        fixtures=shared_fixtures(),
+        data_dir=data_dir or fresh_data_dir(),
+    )
+    command = announce(config.data_dir)
+    with reported_failure():
+        result = run_lore_bench(config, progress)
+    section = render_markdown(result, command, utc_now()) if write else None
+    publish(tables(result), section, SECTION)
+
+
+def shared_fixtures() -> Path | None:
+    """../shared/fixtures beside the checkout, when it is there (real SillyTavern files)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent.parent / "shared" / "fixtures"
+        if (parent / "pyproject.toml").is_file() and candidate.is_dir():
+            return candidate
+    return None

@@ -1,6 +1,8 @@
 """Keys as the database indexes them, so warm and cold books find their keyword hits through
 an index instead of reading every entry: a key is stored as its lower-cased words, and the
-scanned text offers every run of one to four of its words."""
+scanned text offers every run of one to four of its words, and each word without up to three
+of its last letters (so "Shadowfangs" still offers "shadowfang", as SillyTavern's substring
+match would find it). The hits are then checked exactly, as for a hot book."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from luna_narrates.lore.activation import REGEX_KEY
 
 ALWAYS = "/any/"  # a key the index cannot judge (a regex, a long phrase): always a candidate
 MAX_WORDS = 4
+MAX_TRIMMED = 3
+MIN_STEM = 3
 WORD = re.compile(r"\w+")
 
 
@@ -32,4 +36,10 @@ def text_keys(text: str) -> list[str]:
         for size in range(1, MAX_WORDS + 1)
         for start in range(len(words) - size + 1)
     }
-    return sorted(runs | {ALWAYS})
+    stems = {
+        word[:-cut]
+        for word in set(words)
+        for cut in range(1, MAX_TRIMMED + 1)
+        if len(word) - cut >= MIN_STEM
+    }
+    return sorted(runs | stems | {ALWAYS})

@@ -12,7 +12,7 @@ from luna_narrates.db.lineage import Lineage
 from luna_narrates.memory import repository
 from luna_narrates.memory.errors import EntityNotFound
 from luna_narrates.memory.ledger import NameBook
-from luna_narrates.memory.packing import pack
+from luna_narrates.memory.packing import Candidate, pack
 from luna_narrates.memory.retrieval import Ledger, Query, gather, hybrid_search, read_ledger
 from luna_narrates.memory.schemas import (
     BriefingEntry,
@@ -38,11 +38,13 @@ async def briefing(
     query: Query,
     token_budget: int,
     count_tokens: Callable[[str], int],
+    extra: Sequence[Candidate] = (),
 ) -> MemoryBriefing:
     """The memory part of the briefing for this action, packed into what the scene reading
-    leaves of the budget (agents/preprocessor/agent.py decides the split)."""
+    leaves of the budget (agents/preprocessor/agent.py decides the split). `extra` are
+    candidates from outside the story's memory (lore, the cast's cards) competing for it."""
     book = await name_book(session, lineage)
-    candidates = await gather(session, lineage, query, book)
+    candidates = [*await gather(session, lineage, query, book), *extra]
     packed = pack(candidates, memory_budget(token_budget), count_tokens)
     items = [
         BriefingEntry(**c.item.model_dump(), score=c.score, reason=c.reason) for c in packed.items

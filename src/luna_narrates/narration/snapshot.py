@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.agents.preprocessor.schemas import BriefingItem
 from luna_narrates.agents.schemas import PastTurn, StoryFrame
+from luna_narrates.characters.briefing import cast_briefing
 from luna_narrates.db.lineage import Lineage, lineage_of
 from luna_narrates.db.tables import Branch, Turn
+from luna_narrates.lore import briefing as lore_briefing
+from luna_narrates.lore.briefing import LoreQuery
 from luna_narrates.memory import service as memory
 from luna_narrates.memory.retrieval import Query
 from luna_narrates.memory.schemas import MemoryBriefing
@@ -103,5 +106,20 @@ async def recall(
     """The recent turns and the memory packed for the action: one code path for a turn
     and for the briefing preview, so the preview is what a turn would send."""
     recent = await repository.recent_turns(session, lineage, window)
-    query = Query(action, vector, recent_context((t.user_action, t.narrative_text) for t in recent))
-    return recent, await memory.briefing(session, lineage, query, budget, count_tokens)
+    context = recent_context((t.user_action, t.narrative_text) for t in recent)
+    query = Query(action, vector, context)
+    cast = await cast_briefing(session, lineage.story_id, action, context)
+    messages = [action]
+    for turn in reversed(recent):
+        messages += [turn.narrative_text, turn.user_action]
+    lore_query = LoreQuery(
+        lineage.story_id,
+        messages,
+        turn_number=(recent[-1].turn_number if recent else 0) + 1,
+        vector=vector,
+        character_books=cast.books,
+        user_name=cast.user_name,
+        history=lore_briefing.history_of([(t.turn_number, t.briefing) for t in recent]),
+    )
+    extra = [*cast.candidates, *await lore_briefing.candidates(session, lore_query)]
+    return recent, await memory.briefing(session, lineage, query, budget, count_tokens, extra)

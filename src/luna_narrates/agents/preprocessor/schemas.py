@@ -15,21 +15,43 @@ from pydantic import BaseModel, Field, StringConstraints
 from luna_narrates.agents.schemas import PastTurn, StoryFrame
 
 ItemKind = Literal[
-    "recent", "pending", "fact", "relationship", "entity", "summary", "passage", "arc"
+    "recent",
+    "pending",
+    "fact",
+    "relationship",
+    "entity",
+    "summary",
+    "passage",
+    "arc",
+    "lore",
+    "character",
 ]
 
 
 class Citation(BaseModel):
-    """Where a briefing item comes from: a turn (or a run of turns) and the row behind it."""
+    """Where a briefing item comes from: a turn (or a run of turns) and the row behind it, or
+    a lorebook entry, or a character's card."""
 
-    turn: int = Field(description="The turn it happened or became true on (an arc's last turn).")
+    turn: int = Field(
+        default=0,
+        description="The turn it happened or became true on (an arc's last turn); 0 for lore "
+        "and cards, which no turn wrote.",
+    )
     first_turn: int | None = Field(default=None, description="An arc's first turn.")
     fact_id: uuid.UUID | None = None
     relationship_id: uuid.UUID | None = None
     entity_id: uuid.UUID | None = None
     arc_id: uuid.UUID | None = None
+    lorebook_id: uuid.UUID | None = None
+    lore_entry_id: uuid.UUID | None = None
+    character_id: uuid.UUID | None = None
+    title: str | None = Field(default=None, description="The lore entry's or character's name.")
 
     def label(self) -> str:
+        if self.lore_entry_id is not None:
+            return f"lore: {self.title}"
+        if self.character_id is not None:
+            return f"card: {self.title}"
         if self.first_turn is not None:
             return f"turns {self.first_turn}-{self.turn}"
         return f"turn {self.turn}"
