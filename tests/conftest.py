@@ -58,7 +58,7 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
         yield opened
         async with opened.db.transaction() as session:
             await session.execute(
-                text("TRUNCATE luna.stories, luna.lorebooks, luna.character_cards CASCADE")
+                text(f"TRUNCATE {', '.join(f'luna.{t}' for t in TOP_TABLES)} CASCADE")
             )
             await session.execute(text("DELETE FROM luna.procrastinate_jobs"))
 
@@ -72,6 +72,8 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+# What a test may create that other rows hang from; emptied after each test.
+TOP_TABLES = ("stories", "lorebooks", "character_cards", "worlds")
 STORY = {
     "title": "The Canal Thief",
     "genre": "fantasy",

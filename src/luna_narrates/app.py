@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         narrate,
         stories,
         timelines,
+        worlds,
     )
 
     app.include_router(health.router)
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(lorebooks.router)
     app.include_router(lorebooks.stories_router)
     app.include_router(characters.router)
+    app.include_router(worlds.router)
     return app
 
 

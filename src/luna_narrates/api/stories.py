@@ -7,17 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from luna_narrates.api.deps import NarratorDep, SessionDep
-from luna_narrates.narration.schemas import ImportResult, TurnImport
+from luna_narrates.api.deps import NarratorDep, ServicesDep, SessionDep
+from luna_narrates.narration.schemas import ImportResult, StoryStarted, TurnImport, TurnRequest
 from luna_narrates.stories import service
 from luna_narrates.stories.schemas import (
     MAX_TURN_NUMBER,
-    StoryCreate,
     StoryOut,
     StoryPage,
     TurnOut,
     TurnPage,
 )
+from luna_narrates.worlds import service as worlds
+from luna_narrates.worlds.schemas import StoryStart
 
 router = APIRouter(prefix="/stories", tags=["stories"])
 
@@ -30,8 +31,26 @@ BranchQuery = Annotated[
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_story(data: StoryCreate, session: SessionDep) -> StoryOut:
-    return await service.create_story(session, data)
+async def create_story(
+    data: StoryStart, services: ServicesDep, narrator: NarratorDep
+) -> StoryStarted:
+    """A story from scratch (`title`, `premise`), from one of the templates
+    (`GET /worlds/templates`: its world's lore attached, its protagonist and NPCs cast), or in a
+    world (`world_id`: its setting, lorebook and NPCs). With `generate_opening`, the pipeline
+    writes the opening passage as turn 1; if that fails, the story is not kept."""
+    async with services.db.transaction() as session:
+        story, opening = await worlds.start_story(session, data)
+    if not data.generate_opening:
+        return StoryStarted(**story.model_dump())
+    try:
+        turn = await narrator.run(TurnRequest(story_id=story.id, user_action=opening))
+    except BaseException:
+        async with services.db.transaction() as session:
+            await service.delete_story(session, story.id)
+        raise
+    async with services.db.sessions() as session:
+        created = await service.get_story(session, story.id)
+    return StoryStarted(**created.model_dump(), opening=turn)
 
 
 @router.get("")

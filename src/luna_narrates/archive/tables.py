@@ -119,6 +119,8 @@ LIBRARY = (
     "character_skills",
     "lorebooks",
     "lorebook_entries",
+    "worlds",
+    "world_characters",
 )
 NOT_YET_ARCHIVED = ("story_characters", "story_lorebooks")
 # What memory wrote down, as opposed to the turns and the model calls that made them.

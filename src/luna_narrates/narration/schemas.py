@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from luna_narrates.stories.schemas import Action, BranchRef, Passage
+from luna_narrates.stories.schemas import Action, BranchRef, Passage, StoryOut
 
 EventType = Literal[
     "status", "cost_estimate", "agent_start", "agent_complete", "token", "error", "done"
@@ -106,3 +106,9 @@ class ImportResult(BaseModel):
     first_turn_number: int
     last_turn_number: int
     memory_jobs: int = Field(description="Background jobs deferred to build the turns' memory.")
+
+
+class StoryStarted(StoryOut):
+    opening: TurnResponse | None = Field(
+        default=None, description="The opening passage (turn 1), when it was asked for."
+    )

@@ -20,6 +20,7 @@ from luna_narrates.db.tables.stories import Story
 from luna_narrates.db.tables.story_arcs import StoryArc, story_arc_turns
 from luna_narrates.db.tables.turn_summaries import TurnSummary
 from luna_narrates.db.tables.turns import Turn
+from luna_narrates.db.tables.worlds import World, WorldCharacter
 
 __all__ = [
     "SCHEMA",
@@ -45,6 +46,8 @@ __all__ = [
     "StoryLorebook",
     "Turn",
     "TurnSummary",
+    "World",
+    "WorldCharacter",
     "story_arc_turns",
 ]
 

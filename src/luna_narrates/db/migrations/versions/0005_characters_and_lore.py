@@ -1,5 +1,5 @@
-"""Characters and lore: character cards with portraits and skills, lorebooks and their entries
-(hot, warm and cold tiers), and which characters and lorebooks a story uses.
+"""Characters, lore and worlds: character cards with portraits and skills, lorebooks and their
+entries (hot, warm and cold tiers), which characters and lorebooks a story uses, and worlds.
 
 Revision ID: 0005
 Revises: 0004
@@ -19,6 +19,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = (
+    "world_characters",
+    "worlds",
     "story_characters",
     "character_skills",
     "character_portraits",
@@ -314,6 +316,72 @@ def upgrade() -> None:
         unique=True,
         schema="luna",
         postgresql_where=sa.text("role = 'protagonist'"),
+    )
+
+    op.create_table(
+        "worlds",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("genre", sa.String(length=100), nullable=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("tone", sa.String(length=200), nullable=True),
+        sa.Column("template_id", sa.String(length=60), nullable=True),
+        sa.Column("lorebook_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["lorebook_id"],
+            ["luna.lorebooks.id"],
+            name=op.f("fk_worlds_lorebook_id_lorebooks"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_worlds")),
+        schema="luna",
+    )
+    op.create_index(op.f("ix_worlds_lorebook_id"), "worlds", ["lorebook_id"], schema="luna")
+    op.create_index(
+        "ix_worlds_lower_name", "worlds", [sa.literal_column("lower(name)")], schema="luna"
+    )
+    op.create_table(
+        "world_characters",
+        sa.Column("world_id", sa.Uuid(), nullable=False),
+        sa.Column("character_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["character_id"],
+            ["luna.character_cards.id"],
+            name=op.f("fk_world_characters_character_id_character_cards"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["world_id"],
+            ["luna.worlds.id"],
+            name=op.f("fk_world_characters_world_id_worlds"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("world_id", "character_id", name=op.f("pk_world_characters")),
+        schema="luna",
+    )
+    op.create_index(
+        op.f("ix_world_characters_character_id"),
+        "world_characters",
+        ["character_id"],
+        schema="luna",
     )
 
 

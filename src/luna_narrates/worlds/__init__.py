@@ -1,0 +1,1 @@
+"""Worlds and story templates: settings with their lore and cast that stories start in."""
