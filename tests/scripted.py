@@ -45,6 +45,15 @@ PLAN = {
     "npc_reactions": [{"character": "Gate guard", "reaction": "squints into the dark"}],
     "consequences": ["The guard is now alert."],
 }
+CHARACTER = {
+    "description": "{{char}} is a lamplighter of Veyra who knows every canal by night.",
+    "personality": "wry, watchful, kind to strays",
+    "scenario": "{{char}} is lighting the lamps on the Bridge of Sighs when {{user}} runs past.",
+    "first_mes": "Careful, friend. The canal is deeper than it looks.",
+    "mes_example": "<START>\n{{user}}: Who are you?\n{{char}}: The one who keeps the dark away.",
+    "tags": ["veyra", "lamplighter"],
+}
+SECTION = {"text": "Brisk and secretive, but loyal once trusted."}
 PASSAGE = ["You slide ", "under the portcullis; ", "cold water bites. ", "A lantern swings."]
 
 
@@ -74,6 +83,8 @@ class Room:
     plan: dict[str, Any] = field(default_factory=lambda: dict(PLAN))
     passage: list[str] = field(default_factory=lambda: list(PASSAGE))
     memory: Callable[[str], dict[str, Any]] = field(default=lambda prompt: dict(MEMORY))
+    character: dict[str, Any] = field(default_factory=lambda: dict(CHARACTER))
+    character_failure: BaseException | None = None
     writer_failure: BaseException | None = None
     writer_delay: float = 0.0
     calls: dict[str, list[Seen]] = field(default_factory=dict)
@@ -116,7 +127,23 @@ class Room:
 
         return FunctionModel(respond, model_name="fn-memory")
 
+    def writing_characters(self) -> FunctionModel:
+        """The character writer's model: a draft, or a section (a schema with only `text`)."""
+
+        def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+            self.calls.setdefault("character", []).append(seen(messages))
+            if self.character_failure is not None:
+                raise self.character_failure
+            tool = info.output_tools[0]
+            is_section = set(tool.parameters_json_schema.get("properties", {})) == {"text"}
+            args = dict(SECTION) if is_section else dict(self.character)
+            return ModelResponse(parts=[ToolCallPart(tool.name, args)])
+
+        return FunctionModel(respond, model_name="fn-character")
+
     def model(self, registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+        if agent == "character":
+            return self.writing_characters()
         if agent == "memory":
             return self.remembering()
         if agent == "preprocessor":

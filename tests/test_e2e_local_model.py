@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from luna_narrates.services import Services, open_services
-from tests.conftest import STORY, make_settings
+from tests.conftest import STORY, TOP_TABLES, make_settings
 from tests.narration.test_sse import parse_sse
 
 pytestmark = pytest.mark.llm
@@ -32,7 +32,8 @@ async def services(database_url: str, data_dir: Path) -> AsyncIterator[Services]
         from sqlalchemy import text
 
         async with opened.db.transaction() as session:
-            await session.execute(text("TRUNCATE luna.stories CASCADE"))
+            tables = ", ".join(f"luna.{t}" for t in TOP_TABLES)
+            await session.execute(text(f"TRUNCATE {tables} CASCADE"))
             await session.execute(text("DELETE FROM luna.procrastinate_jobs"))
 
 
@@ -84,3 +85,27 @@ async def test_real_turns_through_the_api(client: httpx.AsyncClient) -> None:
     assert len(take["narrative_text"].split()) >= 20
     takes = (await client.get(f"/stories/{story['id']}/turns/2/versions")).json()
     assert [(t["version"], t["is_selected"]) for t in takes["items"]] == [(1, False), (2, True)]
+
+
+async def test_a_real_character_is_written_and_a_section_rewritten(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/character-cards",
+        json={"name": "Tavi", "description": "A lamplighter in a canal city who sees ghosts."},
+        timeout=300,
+    )
+    assert response.status_code == 201, response.text
+    card = response.json()
+    sections = ("description", "personality", "scenario", "first_mes", "mes_example")
+    assert sum(len(card[s].strip()) for s in sections) > 100, card
+    assert (card["agent"]["provider"], card["agent"]["model"]) == ("local", "smollm2")
+    assert card["agent"]["output_tokens"] > 20
+
+    rewritten = await client.post(
+        f"/character-cards/{card['id']}/regenerate-section",
+        json={"section": "scenario", "instruction": "she is lighting lamps at dusk"},
+        timeout=300,
+    )
+    assert rewritten.status_code == 200, rewritten.text
+    assert rewritten.json()["description"] == card["description"]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from luna_narrates.agents.character_writer import agent as character_writer
+from luna_narrates.agents.character_writer.schemas import CharacterIdea, SectionRequest
 from luna_narrates.agents.preprocessor import agent as preprocessor
 from luna_narrates.agents.preprocessor import remember
 from luna_narrates.agents.preprocessor.memory_schemas import ArcInput, RememberInput
@@ -124,3 +126,30 @@ def test_recent_window_has_a_bounded_size() -> None:
         for turn in (5, 12, 20)
     ]
     assert len(set(sizes)) == 1
+
+
+CHARACTER_PROMPTS = {
+    "character_draft": lambda: character_writer.draft_prompts(
+        CharacterIdea(name="Tavi", idea="A lamplighter who sees ghosts.", setting="Veyra")
+    ),
+    "character_section": lambda: character_writer.section_prompts(
+        SectionRequest(
+            name="Tavi",
+            section="personality",
+            card={"description": "A lamplighter.", "personality": "wry", "scenario": ""},
+            instruction="more secretive",
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHARACTER_PROMPTS))
+def test_character_writer_prompts_match_golden_files(name: str) -> None:
+    system, user = CHARACTER_PROMPTS[name]()
+    rendered = f"=== system ===\n{system}\n=== user ===\n{user}\n"
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("LUNA_UPDATE_GOLDEN"):
+        path.write_text(rendered, encoding="utf-8")
+    assert rendered == path.read_text(encoding="utf-8"), f"{path} is out of date"
+    assert "$" not in rendered, "an unrendered placeholder leaked into the prompt"
+    assert system == character_writer.draft_prompts(CharacterIdea(name="X", idea="Y"))[0]

@@ -23,6 +23,8 @@ from luna_narrates.characters.schemas import (
     CharacterSort,
 )
 from luna_narrates.jobs.queue import enqueue_lore_embedding
+from luna_narrates.narration import card_writing
+from luna_narrates.narration.schemas import CharacterGenerate, CharacterWritten, SectionRewrite
 
 router = APIRouter(tags=["characters"])
 
@@ -59,6 +61,27 @@ async def import_card(
     found = await service.get(session, imported.row.id)
     found.warnings = imported.warnings
     return found
+
+
+@router.post("/character-cards", status_code=status.HTTP_201_CREATED)
+async def generate_card(data: CharacterGenerate, services: ServicesDep) -> CharacterWritten:
+    """A character written by the model (the Writer's) from a name and an idea, as a Character
+    Card V3: description, personality, scenario, first message, example dialogue, tags. The
+    answer reports the model call (tokens, time, cost), which is also stored."""
+    model = card_writing.writer_model(services.registry, services.settings)
+    return await card_writing.generate(services.db, model, data)
+
+
+@router.post("/character-cards/{character_id}/regenerate-section")
+async def regenerate_section(
+    character_id: uuid.UUID, data: SectionRewrite, services: ServicesDep
+) -> CharacterWritten:
+    """The model rewrites one section (description, personality, scenario, first_mes or
+    mes_example), seeing the rest of the card and your `instruction`; the rest stays."""
+    model = card_writing.writer_model(services.registry, services.settings)
+    return await card_writing.rewrite(
+        services.db, model, character_id, data.section, data.instruction
+    )
 
 
 @router.post("/character-cards/manual", status_code=status.HTTP_201_CREATED)

@@ -12,9 +12,6 @@ CardFormat = Literal["tavernai", "v2", "v3", "png"]
 CharacterSort = Literal["name", "created_at", "updated_at"]
 Role = Literal["protagonist", "npc"]
 SkillCategory = Literal["attribute", "skill", "stat"]
-Section = Literal[
-    "description", "personality", "scenario", "first_mes", "mes_example", "alternate_greetings"
-]
 TEXT_FIELDS = (
     "description",
     "personality",

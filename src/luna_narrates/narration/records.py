@@ -16,12 +16,13 @@ def agent_run_row(
     record: ModelCall,
     agent_input: dict[str, Any],
     report: AgentReport,
-    story_id: uuid.UUID,
-    turn_id: uuid.UUID,
+    story_id: uuid.UUID | None,
+    turn_id: uuid.UUID | None,
     stage: str = "turn",
+    character_id: uuid.UUID | None = None,
 ) -> AgentRun:
     """The agent's row, with its cost-ledger row attached; `stage` says whether the call was
-    made during the turn or by a memory job after it."""
+    made during the turn, by a memory job after it, or outside any story (a character)."""
     usage = {
         "agent": record.agent,
         "provider": record.spec.provider,
@@ -39,6 +40,7 @@ def agent_run_row(
     )
     return AgentRun(
         turn_id=turn_id,
+        character_id=character_id,
         stage=stage,
         position=position,
         prompt=record.prompt,

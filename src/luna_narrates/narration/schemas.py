@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from luna_narrates.agents.character_writer.schemas import Section
+from luna_narrates.characters.schemas import CharacterOut
 from luna_narrates.stories.schemas import Action, BranchRef, Passage, StoryOut
 
 EventType = Literal[
@@ -112,3 +114,33 @@ class StoryStarted(StoryOut):
     opening: TurnResponse | None = Field(
         default=None, description="The opening passage (turn 1), when it was asked for."
     )
+
+
+class CharacterGenerate(BaseModel):
+    """A character for the model to write from a name and an idea."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(
+        min_length=1, max_length=2_000, description="The idea: who they are, in your words."
+    )
+    setting: str | None = Field(default=None, max_length=1_000, description="World or genre.")
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    in_library: bool = True
+    generate_portrait: bool = Field(
+        default=False, description="Queue a portrait when an image worker is configured."
+    )
+
+
+class SectionRewrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    section: Section
+    instruction: str | None = Field(
+        default=None, max_length=500, description="What to change, in your words."
+    )
+
+
+class CharacterWritten(CharacterOut):
+    agent: AgentReport = Field(description="The model call that wrote it: tokens, time, cost.")

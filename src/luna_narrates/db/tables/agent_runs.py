@@ -19,13 +19,18 @@ class AgentRun(Base):
     __tablename__ = "agent_runs"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    turn_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("turns.id", ondelete="CASCADE"), index=True
+    turn_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("turns.id", ondelete="CASCADE"), index=True, doc="None outside a turn."
+    )
+    character_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("character_cards.id", ondelete="SET NULL"),
+        index=True,
+        doc="The character a call outside a turn wrote (stage `character`).",
     )
     position: Mapped[int] = mapped_column(Integer)
     agent: Mapped[str] = mapped_column(String(40))
     stage: Mapped[str] = mapped_column(
-        String(20), default="turn", server_default="turn", doc="turn, remember or arc"
+        String(20), default="turn", server_default="turn", doc="turn, remember, arc or character"
     )
     provider: Mapped[str] = mapped_column(String(60))
     model: Mapped[str] = mapped_column(String(200))

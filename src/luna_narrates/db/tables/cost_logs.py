@@ -16,11 +16,11 @@ class CostLog(Base):
     __tablename__ = "cost_logs"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    story_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("stories.id", ondelete="CASCADE"), index=True
+    story_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), index=True, doc="None outside a story."
     )
-    turn_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("turns.id", ondelete="CASCADE"), index=True
+    turn_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("turns.id", ondelete="CASCADE"), index=True, doc="None outside a turn."
     )
     agent_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent_runs.id", ondelete="CASCADE"))
     agent: Mapped[str] = mapped_column(String(40))

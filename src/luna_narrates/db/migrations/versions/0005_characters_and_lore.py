@@ -1,5 +1,7 @@
 """Characters, lore and worlds: character cards with portraits and skills, lorebooks and their
 entries (hot, warm and cold tiers), which characters and lorebooks a story uses, and worlds.
+Model calls outside a turn (writing a character) are recorded too: agent runs and cost rows
+may have no turn and no story.
 
 Revision ID: 0005
 Revises: 0004
@@ -384,7 +386,30 @@ def upgrade() -> None:
         schema="luna",
     )
 
+    op.alter_column("agent_runs", "turn_id", nullable=True, schema="luna")
+    op.add_column("agent_runs", sa.Column("character_id", sa.Uuid(), nullable=True), schema="luna")
+    op.create_foreign_key(
+        "fk_agent_runs_character_id_character_cards",
+        "agent_runs",
+        "character_cards",
+        ["character_id"],
+        ["id"],
+        source_schema="luna",
+        referent_schema="luna",
+        ondelete="SET NULL",
+    )
+    op.create_index("ix_agent_runs_character_id", "agent_runs", ["character_id"], schema="luna")
+    op.alter_column("cost_logs", "story_id", nullable=True, schema="luna")
+    op.alter_column("cost_logs", "turn_id", nullable=True, schema="luna")
+
 
 def downgrade() -> None:
+    op.execute("DELETE FROM luna.cost_logs WHERE turn_id IS NULL OR story_id IS NULL")
+    op.execute("DELETE FROM luna.agent_runs WHERE turn_id IS NULL")
+    op.alter_column("cost_logs", "turn_id", nullable=False, schema="luna")
+    op.alter_column("cost_logs", "story_id", nullable=False, schema="luna")
+    op.drop_index("ix_agent_runs_character_id", "agent_runs", schema="luna")
+    op.drop_column("agent_runs", "character_id", schema="luna")
+    op.alter_column("agent_runs", "turn_id", nullable=False, schema="luna")
     for table in TABLES:
         op.drop_table(table, schema="luna")
