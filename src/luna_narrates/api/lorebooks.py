@@ -14,7 +14,7 @@ from luna_narrates.api.deps import ServicesDep, SessionDep
 from luna_narrates.api.uploads import multipart_body, read_upload
 from luna_narrates.jobs.queue import enqueue_lore_embedding
 from luna_narrates.kit.names import slug
-from luna_narrates.lore import service
+from luna_narrates.lore import extraction, service
 from luna_narrates.lore.errors import LorebookRefused
 from luna_narrates.lore.schemas import (
     TIER_HELP,
@@ -22,6 +22,7 @@ from luna_narrates.lore.schemas import (
     EntryOut,
     EntryPage,
     EntryWrite,
+    ExtractRequest,
     LorebookCreate,
     LorebookDetail,
     LorebookFormat,
@@ -60,6 +61,19 @@ async def upload_lorebook(
         session, book, name=name, universe_name=form.get("universe_name") or None, tier=tier
     )
     await _embed(services, session, row.id, tier)
+    return await service.detail(session, row.id)
+
+
+@router.post("/extract", status_code=status.HTTP_201_CREATED)
+async def extract_lorebook(
+    data: ExtractRequest, session: SessionDep, services: ServicesDep
+) -> LorebookDetail:
+    """A new lorebook from what a story remembers (on `branch_id`, or its active branch):
+    its characters, locations, items and factions with their current facts and relationships,
+    and its arcs as events. Memory was written by the Preprocessor's model after each turn, so
+    this makes no new model call; turns whose memory is still being built are not in it yet."""
+    row = await extraction.extract(session, data)
+    await _embed(services, session, row.id, data.storage_tier)
     return await service.detail(session, row.id)
 
 

@@ -100,3 +100,23 @@ class EntryPage(BaseModel):
 
 class StoryLorebookLink(BaseModel):
     lorebook_id: uuid.UUID
+
+
+ExtractedKind = Literal["character", "location", "item", "faction", "event"]
+
+
+class ExtractRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    story_id: uuid.UUID
+    entity_types: list[ExtractedKind] = Field(
+        default_factory=lambda: ["character", "location", "event"],  # type: ignore[arg-type]
+        min_length=1,
+        description="What to take: characters, locations, items, factions, events (arcs).",
+    )
+    branch_id: uuid.UUID | None = Field(
+        default=None, description="The branch whose memory is read; the active one by default."
+    )
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    universe_name: str | None = Field(default=None, max_length=200)
+    storage_tier: Tier = "warm"
