@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from luna_narrates.api.uploads import multipart_body, read_upload
 from luna_narrates.archive import export
 from luna_narrates.archive.imports import import_story
 from luna_narrates.archive.schemas import ExportFormat, StoryImported
+from luna_narrates.jobs.queue import enqueue_lore_embedding
 
 router = APIRouter(prefix="/stories", tags=["export and import"])
 
@@ -59,5 +61,9 @@ async def import_story_route(request: Request, services: ServicesDep) -> StoryIm
     where it goes wrong, and nothing is written."""
     upload = await read_upload(request, MAX_IMPORT_BYTES, "export")
     return await import_story(
-        services.db, services.embedder, services.narrator.enqueue_post_turn, upload.data
+        services.db,
+        services.embedder,
+        services.narrator.enqueue_post_turn,
+        upload.data,
+        functools.partial(enqueue_lore_embedding, services.jobs),
     )

@@ -4,6 +4,7 @@ snapshot, and readable books of one branch (Markdown, HTML, EPUB)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -32,6 +33,8 @@ STREAM_ROWS = 500
 def encode(value: Any) -> Any:
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} to JSON")

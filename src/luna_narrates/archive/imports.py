@@ -10,18 +10,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.archive import structure
 from luna_narrates.archive.schemas import StoryImported
 from luna_narrates.archive.tables import BY_NAME, EXPORTED, MEMORY, STORY, Exported, row_model
 from luna_narrates.db.engine import Database
-from luna_narrates.db.tables import MemoryChunk, Turn, TurnSummary
+from luna_narrates.db.tables import CharacterCard, Lorebook, MemoryChunk, Turn, TurnSummary
 from luna_narrates.errors import InvalidInput
 from luna_narrates.formats.story_archive import ArchiveError, describe, location, parse
 from luna_narrates.llm.embeddings import Embedder
@@ -38,8 +40,14 @@ class ImportRefused(InvalidInput):
 
 
 async def import_story(
-    db: Database, embedder: Embedder, jobs: PostTurnHook, data: bytes | str | dict[str, Any]
+    db: Database,
+    embedder: Embedder,
+    jobs: PostTurnHook,
+    data: bytes | str | dict[str, Any],
+    embed_lorebook: Callable[[AsyncSession, uuid.UUID], Awaitable[None]],
 ) -> StoryImported:
+    """`embed_lorebook` defers the embedding of an imported hot or warm lorebook's entries
+    (embeddings are made again, like memory's search vectors)."""
     try:
         envelope = parse(data)
     except ArchiveError as error:
@@ -80,6 +88,9 @@ async def import_story(
             memory_jobs = 0
             for turn_id in pending.all():
                 memory_jobs += len(await jobs(session, new_story["id"], turn_id))
+            for book in rows[Lorebook.__tablename__]:
+                if book["storage_tier"] != "cold":
+                    await embed_lorebook(session, book["id"])
     except IntegrityError as error:
         raise ImportRefused(f"It breaks a rule of a story's structure: {_reason(error)}.") from None
     except DataError as error:
@@ -93,6 +104,8 @@ async def import_story(
         agent_runs=len(rows["agent_runs"]),
         memory_rows=sum(len(rows[name]) for name in MEMORY),
         memory_jobs=memory_jobs,
+        characters=len(rows[CharacterCard.__tablename__]),
+        lorebooks=len(rows[Lorebook.__tablename__]),
     )
 
 

@@ -21,3 +21,5 @@ class StoryImported(BaseModel):
     memory_jobs: int = Field(
         description="Background jobs deferred for turns whose memory was not built at export."
     )
+    characters: int = Field(default=0, description="Copies of the story's cast's cards.")
+    lorebooks: int = Field(default=0, description="Copies of the lorebooks the story uses.")

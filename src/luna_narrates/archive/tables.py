@@ -7,20 +7,23 @@ full-text vectors are rebuilt on import) and the story's turn lease (a lock, not
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
     Float,
     Integer,
+    LargeBinary,
     Numeric,
     Select,
     SmallInteger,
@@ -30,21 +33,28 @@ from sqlalchemy import (
     Uuid,
     select,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from luna_narrates.db.tables import (
     AgentRun,
     Base,
     Branch,
+    CharacterCard,
     CharacterEvolutionSnapshot,
+    CharacterPortrait,
+    CharacterSkill,
     CostLog,
     Entity,
     EntityAlias,
     Fact,
+    Lorebook,
+    LorebookEntry,
     MemoryChunk,
     Relationship,
     Story,
     StoryArc,
+    StoryCharacter,
+    StoryLorebook,
     Turn,
     TurnSummary,
     story_arc_turns,
@@ -52,6 +62,17 @@ from luna_narrates.db.tables import (
 
 STORY_SKIPPED = ("turn_lease_id", "turn_lease_until")
 CHUNK_SKIPPED = ("embedding", "embedder", "search")
+ENTRY_SKIPPED = ("embedding", "search")  # made again after import
+
+
+def _cast(story_id: uuid.UUID) -> Select[Any]:
+    return select(StoryCharacter.character_id).where(StoryCharacter.story_id == story_id)
+
+
+def _books(story_id: uuid.UUID) -> Any:
+    attached = select(StoryLorebook.lorebook_id).where(StoryLorebook.story_id == story_id)
+    own = select(CharacterCard.lorebook_id).where(CharacterCard.id.in_(_cast(story_id)))
+    return attached.union(own)
 
 
 @dataclass(frozen=True)
@@ -75,6 +96,14 @@ class Exported:
         elif table is AgentRun.__table__:
             turns = select(Turn.id).where(Turn.story_id == story_id)
             query = query.where(table.c.turn_id.in_(turns))
+        elif table is CharacterCard.__table__:
+            query = query.where(table.c.id.in_(_cast(story_id)))
+        elif table is CharacterPortrait.__table__ or table is CharacterSkill.__table__:
+            query = query.where(table.c.character_id.in_(_cast(story_id)))
+        elif table is Lorebook.__table__:
+            query = query.where(table.c.id.in_(_books(story_id)))
+        elif table is LorebookEntry.__table__:
+            query = query.where(table.c.lorebook_id.in_(_books(story_id)))
         elif table is story_arc_turns:
             arcs = select(StoryArc.id).where(StoryArc.story_id == story_id)
             query = query.where(table.c.arc_id.in_(arcs))
@@ -90,41 +119,36 @@ def _exported(orm: type[Base] | Table, skipped: tuple[str, ...] = ()) -> Exporte
     return Exported(table.name, table, skipped)
 
 
-# In the order they can be inserted: every row's references come before it.
-EXPORTED = tuple(
-    _exported(*spec)
-    for spec in (
-        (Branch,),
-        (Turn,),
-        (AgentRun,),
-        (CostLog,),
-        (TurnSummary,),
-        (Entity,),
-        (EntityAlias,),
-        (Fact,),
-        (Relationship,),
-        (CharacterEvolutionSnapshot,),
-        (StoryArc,),
-        (story_arc_turns,),
-        (MemoryChunk, CHUNK_SKIPPED),
-    )
-)
-STORY = _exported(Story, STORY_SKIPPED)
-# The player's library, shared by stories and exported by its own routes (character cards,
-# lorebooks); and a story's links to it, which the archive does not carry yet: an imported
-# story starts without its cast and lorebooks attached.
-LIBRARY = (
-    "character_cards",
-    "character_portraits",
-    "character_skills",
-    "lorebooks",
-    "lorebook_entries",
-    "worlds",
-    "world_characters",
-)
-NOT_YET_ARCHIVED = ("story_characters", "story_lorebooks")
+TURNS = tuple(_exported(orm) for orm in (Branch, Turn, AgentRun, CostLog))
 # What memory wrote down, as opposed to the turns and the model calls that made them.
-MEMORY = tuple(spec.name for spec in EXPORTED[4:])
+MEMORY_SPECS = (
+    *(
+        _exported(orm)
+        for orm in (
+            TurnSummary,
+            Entity,
+            EntityAlias,
+            Fact,
+            Relationship,
+            CharacterEvolutionSnapshot,
+            StoryArc,
+            story_arc_turns,
+        )
+    ),
+    _exported(MemoryChunk, CHUNK_SKIPPED),
+)
+# The story's cast and lorebooks: an imported story gets copies of them.
+CAST_AND_LORE = (
+    _exported(Lorebook),
+    _exported(LorebookEntry, ENTRY_SKIPPED),
+    *(_exported(orm) for orm in (CharacterCard, CharacterPortrait, CharacterSkill)),
+    *(_exported(orm) for orm in (StoryCharacter, StoryLorebook)),
+)
+EXPORTED = (*TURNS, *MEMORY_SPECS, *CAST_AND_LORE)
+STORY = _exported(Story, STORY_SKIPPED)
+MEMORY = tuple(spec.name for spec in MEMORY_SPECS)
+# The player's library that no story holds: exported by its own routes.
+LIBRARY = ("worlds", "world_characters")
 BY_NAME = {spec.name: spec for spec in EXPORTED}
 
 
@@ -132,6 +156,10 @@ def python_type(column: Column[Any]) -> Any:
     kind = column.type
     if isinstance(kind, JSONB):
         return Any
+    if isinstance(kind, LargeBinary):
+        return Annotated[bytes, BeforeValidator(from_base64)]
+    if isinstance(kind, ARRAY):
+        return list[str]
     for sql, python in (
         (Uuid, uuid.UUID),
         (Boolean, bool),
@@ -146,6 +174,16 @@ def python_type(column: Column[Any]) -> Any:
         if isinstance(kind, sql):
             return python
     raise AssertionError(f"no JSON type for {column.table.name}.{column.name}: {kind!r}")
+
+
+def from_base64(value: Any) -> Any:
+    """Binary columns (a portrait, a packed entry) travel as base64 text."""
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error as error:
+            raise ValueError(f"not base64: {error}") from None
+    return value
 
 
 @cache

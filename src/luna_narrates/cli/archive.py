@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import uuid
 from pathlib import Path
@@ -92,9 +93,14 @@ async def _export(
 async def _import(data: bytes) -> StoryImported:
     from luna_narrates.archive.imports import import_story
     from luna_narrates.cli.main import load_settings
+    from luna_narrates.jobs.queue import enqueue_lore_embedding
     from luna_narrates.services import open_services
 
     async with open_services(load_settings(), run_worker=False) as services:
         return await import_story(
-            services.db, services.embedder, services.narrator.enqueue_post_turn, data
+            services.db,
+            services.embedder,
+            services.narrator.enqueue_post_turn,
+            data,
+            functools.partial(enqueue_lore_embedding, services.jobs),
         )
