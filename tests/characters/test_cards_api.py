@@ -270,3 +270,34 @@ async def test_oversized_cards_get_413(
     assert response.status_code == 413 and "larger than" in response.json()["message"]
     assert raw.status_code == 413
     assert await counts(services) == (0, 0)
+
+
+@needs_fixtures
+async def test_raw_bodies_are_read_by_content_whatever_their_type(
+    client: httpx.AsyncClient,
+) -> None:
+    card = await client.post(
+        "/character-cards/import",
+        content=fixture(RELEASE),
+        headers={"content-type": "image/png"},
+    )
+    assert card.status_code == 201, card.text
+    jpeg = io.BytesIO()
+    Image.new("RGB", (4, 6), "blue").save(jpeg, "JPEG")
+    put = await client.put(
+        f"/character-cards/{card.json()['id']}/portrait",
+        content=jpeg.getvalue(),
+        headers={"content-type": "image/jpeg"},
+    )
+    assert put.status_code == 204, put.text
+    portrait = await client.get(f"/character-cards/{card.json()['id']}/portrait")
+    assert portrait.headers["content-type"] == "image/jpeg"
+    png = await client.get(f"/character-cards/{card.json()['id']}/export?format=png")
+    assert Image.open(io.BytesIO(png.content)).size == (4, 6)  # re-encoded for the card
+    assert read_card(png.content).name == "Seraphina"
+    gif = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(gif, "GIF")
+    refused = await client.put(
+        f"/character-cards/{card.json()['id']}/portrait", content=gif.getvalue()
+    )
+    assert refused.status_code == 422 and "GIF" in refused.json()["message"]

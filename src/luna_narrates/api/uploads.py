@@ -1,5 +1,6 @@
-"""Reading an uploaded file: a multipart `file` (with its form fields) or the raw body, never
-more than the limit, refused with 413 before it is read whole when the size is declared."""
+"""Reading an uploaded file: a multipart `file` (with its form fields) or the raw body (any
+content type: what the file is, is recognised from its bytes), never more than the limit,
+refused with 413 before it is read whole when the size is declared."""
 
 from __future__ import annotations
 
@@ -58,15 +59,13 @@ async def read_upload(request: Request, limit: int, what: str) -> Upload:
             data = await upload.read(limit + 1)
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
             found = Upload(data, upload.filename, fields)
-    elif kind.startswith("application/json") or not kind:
+    else:  # the file itself as the body (JSON, image/png, octet-stream…), read by content
         buffer = bytearray()
         async for piece in request.stream():
             buffer += piece
             if len(buffer) > limit:
                 break
         found = Upload(bytes(buffer))
-    else:
-        raise BadUpload(f"Send the {what} as application/json or as a multipart file, not {kind}.")
     if len(found.data) > limit:
         raise _too_large(what, limit)
     if not found.data:

@@ -11,6 +11,7 @@ from rich.console import Console
 from luna_narrates.cli.archive import export_command, import_command
 from luna_narrates.cli.bench import bench_app
 from luna_narrates.cli.doctor import doctor
+from luna_narrates.cli.library import cards_app, lorebooks_app
 from luna_narrates.cli.play import play
 from luna_narrates.cli.turns import turns_app
 from luna_narrates.config import AGENTS, Settings
@@ -23,6 +24,8 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 app.add_typer(turns_app, name="turns")
+app.add_typer(cards_app, name="cards")
+app.add_typer(lorebooks_app, name="lorebooks")
 app.command("doctor")(doctor)
 app.command("play")(play)
 app.command("export")(export_command)
