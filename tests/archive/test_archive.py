@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import zstandard
 from sqlalchemy import func, select
 
 from luna_narrates.agents.preprocessor.memory_schemas import ArcSummary
@@ -334,3 +335,41 @@ async def test_books_tell_one_branch(
 async def _main_id(client: httpx.AsyncClient, story: Story_) -> str:
     items = (await client.get(f"/stories/{story['id']}/branches")).json()["items"]
     return str(next(b["id"] for b in items if b["is_main"]))
+
+
+def _cold_entry(data: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = next(e for e in data["tables"]["lorebook_entries"] if e["packed"])
+    return entry
+
+
+BOMB = base64.b64encode(zstandard.ZstdCompressor().compress(b"0" * (64 * 1024 * 1024))).decode()
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (_set("lorebook_entries", "fields", {"uid": 0, "key": [1]}), r"lorebook_entries\[0\]"),
+        (_set("lorebook_entries", "fields", {"uid": 0, "sticky": "soon"}), "sticky"),
+        (_set("lorebook_entries", "packed", BOMB), "hot or warm"),
+        (lambda data: _cold_entry(data).update(packed=BOMB), "claims 67108864 bytes"),
+        (_set("character_cards", "card", {"spec": "chara_card_v2", "data": 3}), "data"),
+        (_set("character_portraits", "image", base64.b64encode(b"GIF89a").decode()), "image"),
+        (_set("character_portraits", "image", "not base64!"), "base64"),
+    ],
+)
+async def test_a_bad_cast_or_lorebook_in_an_archive_is_refused(
+    client: httpx.AsyncClient, services: Services, story: Story_, damage: Any, says: str
+) -> None:
+    await cast_and_lore(client, story["id"])
+    warm = await client.post(
+        "/lorebooks", json={"name": "Warm", "entries": [{"key": ["a"], "content": "A."}]}
+    )
+    await client.post(f"/stories/{story['id']}/lorebooks", json={"lorebook_id": warm.json()["id"]})
+    data = json.loads(await export_json(client, story["id"]))
+    data["tables"]["lorebook_entries"].sort(key=lambda e: e["fields"] is None)  # a warm one first
+    damage(data)
+    before = await stories(services)
+    response = await client.post("/stories/import", json=data)
+    assert response.status_code == 422, response.text
+    assert re.search(says, response.json()["message"]), response.json()["message"]
+    assert await stories(services) == before

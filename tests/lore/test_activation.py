@@ -164,3 +164,37 @@ def test_activation_is_deterministic_and_only_names_real_entries(
     first = fired(entries, text, turn=turn, seed="s")
     assert first == fired(entries, text, turn=turn, seed="s")
     assert all(entries[uid].fields["key"][0] in text for uid in first)
+
+
+def test_sticky_and_cooldown_count_from_the_turn_an_entry_fired() -> None:
+    storm = entry(0, key=["storm"], sticky=2, cooldown=3, probability=0, useProbability=True)
+    history = {"book:0": [5]}  # it fired on turn 5 (a history holds firings only)
+    timeline = {t: fired([storm], "storm rages", turn=t, history=history) for t in range(6, 12)}
+    assert timeline[6] == timeline[7] == {0: "sticky"}  # kept without rolling probability
+    assert timeline[8] == timeline[9] == timeline[10] == {}  # cooling down
+    assert timeline[11] == {}  # free again, but its probability is 0
+
+
+def test_a_group_won_in_one_step_takes_no_other_in_recursion() -> None:
+    castle = entry(0, key=["castle"], content="A tower rises over the castle.", group="place")
+    tower = entry(1, key=["tower"], content="The tower is old.", group="place")
+    assert fired([castle, tower], "I ride to the castle") == {0: "key 'castle'"}
+
+
+def test_recursion_scans_the_chat_with_the_activated_content() -> None:
+    queen = entry(0, key=["crown"], content="The queen wears it.")
+    sword = entry(1, key=["sword"], keysecondary=["queen"], content="The queen's sword.")
+    assert fired([queen, sword], "the crown and a sword") == {
+        0: "key 'crown'",
+        1: "recursion: key 'sword'",
+    }
+
+
+def test_unusable_numbers_and_runaway_regexes_do_not_stop_a_turn() -> None:
+    huge = entry(0, key=["x"], group="g", groupWeight=10**400, order=10**400)
+    other = entry(1, key=["x"], group="g")
+    assert len(fired([huge, other], "x")) == 1
+    slow = entry(2, key=["/^(a|a)*$/"])
+    assert fired([slow], "a" * 40 + "b") == {}  # stopped after REGEX_SECONDS: no match
+    odd = entry(3, key=["x"], content="@@scan_depth ²\n@@activate_only_after --5\nText")
+    assert fired([odd], "x") == {3: "key 'x'"}  # invalid decorator values are ignored

@@ -152,3 +152,20 @@ async def test_sticky_entries_stay_for_the_turns_after_they_fire(
     assert lore(await preview(client, story["id"], "I sleep.")) == {
         "Storm": "lorebook 'Veyra (hot)': sticky"
     }
+
+
+async def test_recursion_reaches_entries_of_indexed_books_too(
+    client: httpx.AsyncClient, story: dict[str, Any]
+) -> None:
+    forest = {"key": ["forest"], "comment": "Forest", "content": "The glade hides in it."}
+    glade = {"key": ["glade"], "comment": "Glade", "content": "The glade has a spring."}
+    for tier in ("hot", "warm", "cold"):
+        book = await lorebook(client, tier, forest, glade)
+        link = f"/stories/{story['id']}/lorebooks"
+        await client.post(link, json={"lorebook_id": book})
+        found = lore(await preview(client, story["id"], "I walk into the forest."))
+        assert found == {
+            "Forest": f"lorebook 'Veyra ({tier})': key 'forest'",
+            "Glade": f"lorebook 'Veyra ({tier})': recursion: key 'glade'",
+        }, tier
+        await client.delete(f"{link}/{book}")

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from luna_narrates.archive import structure
+from luna_narrates.archive import cast_and_lore, structure
 from luna_narrates.archive.schemas import StoryImported
 from luna_narrates.archive.tables import BY_NAME, EXPORTED, MEMORY, STORY, Exported, row_model
 from luna_narrates.db.engine import Database
@@ -61,8 +61,8 @@ async def import_story(
     }
     ids = _new_ids(story, tables)
     _check_references(story["id"], tables, ids)
-    if found := structure.problems(tables):
-        raise ImportRefused(" ".join(found))
+    if found := structure.problems(tables) + cast_and_lore.problems(tables):
+        raise ImportRefused(" ".join(found[:5]))
     text_ids = {str(old): str(new) for old, new in ids.items()}
     rows = {
         name: [_remap(BY_NAME[name], row, ids, text_ids) for row in found]

@@ -34,7 +34,7 @@ from luna_narrates.formats.lorebooks import card_lorebook
 from luna_narrates.formats.png_chunks import PNG_SIGNATURE
 from luna_narrates.formats.world_info import LorebookError, character_book_json
 from luna_narrates.kit import images
-from luna_narrates.kit.json_text import find_nul
+from luna_narrates.kit.json_text import find_unstorable
 from luna_narrates.kit.names import slug
 from luna_narrates.lore import service as lore
 from luna_narrates.stories.service import require_story
@@ -331,9 +331,11 @@ def _str(value: Any) -> str:
 
 
 def _check_text(raw: dict[str, Any]) -> None:
-    where = find_nul(raw)
+    where = find_unstorable(raw)
     if where is not None:
-        raise CardRefused(f"The card's {where} contains a NUL character, which cannot be stored.")
+        raise CardRefused(
+            f"The card's {where} holds a NUL character or a non-finite number: it cannot be stored."
+        )
 
 
 def _portrait_of(payload: bytes, warnings: list[str]) -> bytes | None:

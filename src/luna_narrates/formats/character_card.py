@@ -9,19 +9,23 @@ PNG chunks are handled here byte for byte, so the portrait's pixels are never re
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from luna_narrates.formats import lore_decorators, png_chunks
 from luna_narrates.formats.png_chunks import PNG_SIGNATURE
+from luna_narrates.kit import json_text
 
 ZIP_SIGNATURE = b"PK\x03\x04"
 MAX_CARD_JSON_BYTES = 32 * 1024 * 1024
+# What a damaged or unusual ZIP raises: a bad CRC, a corrupt deflate stream, an unsupported
+# compression method, encryption.
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError)
 V2, V3 = "chara_card_v2", "chara_card_v3"
 CARD_KEYWORDS = ("ccv3", "chara")  # read in this order: V3 first
 V1_FIELDS = ("name", "description", "personality", "scenario", "first_mes", "mes_example")
@@ -63,7 +67,9 @@ class Card:
 
     @property
     def name(self) -> str:
-        return str(self.data.get("name") or "")
+        """`data.name`, or for a V2/V3 card the V1 copy at the top level that SillyTavern
+        mirrors there."""
+        return str(self.data.get("name") or self.raw.get("name") or "")
 
     @property
     def spec_version(self) -> str | None:
@@ -92,8 +98,8 @@ def _read_card(payload: bytes) -> Card:
     if payload.startswith(ZIP_SIGNATURE):
         return card_from_object(_card_in_charx(payload))
     try:
-        found = json.loads(payload.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        found = json_text.loads(payload.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json_text.JsonRefused) as error:
         raise CardError(f"Not a card: neither PNG, CHARX nor JSON ({error}).") from None
     return card_from_object(found)
 
@@ -115,6 +121,8 @@ def card_from_object(found: Any) -> Card:
         return Card(1, {"personality": "", **converted})
     if isinstance(found.get("data"), dict) and "name" in found["data"]:
         return Card(2, found)  # an unknown spec that still has the V2 shape
+    if "name" in found:
+        return Card(1, found)  # an unknown spec: its top level read as V1 (CARD_SPECS §7)
     raise CardError("Not a card: no spec, no name.")
 
 
@@ -157,14 +165,13 @@ def card_png(card: Card, image: bytes, version: Version = 3) -> bytes:
 
 def _card_in_png(png: bytes) -> Any:
     texts: dict[str, str] = {}
-    for keyword, text in png_chunks.texts(_png_chunks(png)):
-        if keyword.lower() in CARD_KEYWORDS:
-            texts.setdefault(keyword.lower(), text)
+    for keyword, text in png_chunks.texts(_png_chunks(png), CARD_KEYWORDS):
+        texts.setdefault(keyword.lower(), text)
     for keyword in CARD_KEYWORDS:
         if keyword in texts:
             try:
-                return json.loads(base64.b64decode(texts[keyword], validate=False).decode())
-            except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as error:
+                return json_text.loads(base64.b64decode(texts[keyword], validate=False).decode())
+            except (ValueError, UnicodeDecodeError) as error:
                 raise CardError(f"The PNG's {keyword} chunk is not base64 JSON: {error}.") from None
     raise CardError("The PNG holds no character card (no chara or ccv3 text chunk).")
 
@@ -172,41 +179,44 @@ def _card_in_png(png: bytes) -> Any:
 def _card_in_charx(archive: bytes) -> Any:
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as charx:
-            info = charx.getinfo("card.json")
-            if info.file_size > MAX_CARD_JSON_BYTES:
-                raise CardError(
-                    f"The CHARX's card.json inflates to {info.file_size:,} bytes; the limit is "
-                    f"{MAX_CARD_JSON_BYTES // 2**20} MiB."
-                )
-            with charx.open(info) as member:
-                text = member.read(MAX_CARD_JSON_BYTES + 1)
-            if len(text) > MAX_CARD_JSON_BYTES:
-                raise CardError("The CHARX's card.json is larger than its header says.")
-            return json.loads(text.decode("utf-8-sig"))
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            text = _member(charx, "card.json")
+        return json_text.loads(text.decode("utf-8-sig"))
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json_text.JsonRefused) as error:
         raise CardError(f"Not a CHARX card (a ZIP with card.json): {error}.") from None
+    except ZIP_ERRORS as error:
+        raise CardError(f"The CHARX cannot be read: {error}.") from None
+
+
+def _member(charx: zipfile.ZipFile, path: str) -> bytes:
+    """One file of the archive, refused when it inflates past the limit (checked as it is
+    read, not trusted from the header)."""
+    info = charx.getinfo(path)
+    if info.file_size > MAX_CARD_JSON_BYTES:
+        raise CardError(f"The CHARX's {path} is larger than {MAX_CARD_JSON_BYTES // 2**20} MiB.")
+    with charx.open(info) as member:
+        data = member.read(MAX_CARD_JSON_BYTES + 1)
+    if len(data) > MAX_CARD_JSON_BYTES:
+        raise CardError(f"The CHARX's {path} is larger than its header says.")
+    return data
 
 
 def charx_icon(archive: bytes) -> bytes | None:
     """The portrait of a CHARX card: the `main` icon (else the first icon) whose `embeded://`
     file is in the archive, as SillyTavern picks it. None when it has none."""
     card = card_from_object(_card_in_charx(archive))
-    icons = [
-        a for a in card.data.get("assets") or [] if isinstance(a, dict) and a.get("type") == "icon"
-    ]
+    assets = card.data.get("assets") or []
+    icons = [a for a in assets if isinstance(a, dict) and a.get("type") == "icon"]
     icons.sort(key=lambda a: a.get("name") != "main")
-    with zipfile.ZipFile(io.BytesIO(archive)) as charx:
-        names = set(charx.namelist())
-        for icon in icons:
-            uri = str(icon.get("uri") or "")
-            path = uri.removeprefix("embeded://")
-            if uri.startswith("embeded://") and path in names:
-                info = charx.getinfo(path)
-                if info.file_size > MAX_CARD_JSON_BYTES:
-                    raise CardError(
-                        f"The CHARX's {path} is larger than {MAX_CARD_JSON_BYTES // 2**20} MiB."
-                    )
-                return charx.read(info)
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as charx:
+            names = set(charx.namelist())
+            for icon in icons:
+                uri = str(icon.get("uri") or "")
+                path = uri.removeprefix("embeded://")
+                if uri.startswith("embeded://") and path in names:
+                    return _member(charx, path)
+    except ZIP_ERRORS as error:
+        raise CardError(f"The CHARX's portrait cannot be read: {error}.") from None
     return None
 
 
@@ -223,11 +233,8 @@ def _png_chunks(png: bytes) -> list[png_chunks.Chunk]:
 
 
 def _is_card_chunk(chunk: png_chunks.Chunk) -> bool:
-    try:
-        text = png_chunks.chunk_text(chunk)
-    except png_chunks.PngError as error:
-        raise CardError(str(error)) from None
-    return text is not None and text[0].lower() in CARD_KEYWORDS
+    keyword = png_chunks.chunk_keyword(chunk)
+    return keyword is not None and keyword.lower() in CARD_KEYWORDS
 
 
 def _text_chunk(keyword: str, card: dict[str, Any]) -> png_chunks.Chunk:

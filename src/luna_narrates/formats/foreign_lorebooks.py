@@ -7,10 +7,15 @@ book written back as World Info is not mistaken for the foreign format when read
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from luna_narrates.formats.world_info import Lorebook, LorebookError, checked_entry
+from luna_narrates.formats.world_info import (
+    Lorebook,
+    LorebookError,
+    checked_entry,
+    except_keys,
+    flag,
+)
 
 
 def from_novelai(found: dict[str, Any]) -> Lorebook:
@@ -26,12 +31,12 @@ def from_novelai(found: dict[str, Any]) -> Lorebook:
             "key": _words(entry.get("keys", []), f"{where}.keys"),
             "content": _string(entry.get("text", ""), f"{where}.text"),
             "comment": _string(entry.get("displayName") or "", f"{where}.displayName"),
-            "disable": not entry.get("enabled", True),
-            "constant": bool(entry.get("forceActivation", False)),
+            "disable": not flag(entry.get("enabled", True), f"{where}.enabled"),
+            "constant": flag(entry.get("forceActivation", False), f"{where}.forceActivation"),
             "selective": False,
             "order": config.get("budgetPriority", 0),
         }
-        rest = _rest(entry, "keys", "text", "displayName", "enabled")
+        rest = except_keys(entry, "keys", "text", "displayName", "enabled")
         entries.append(_entry(index, mapped, "novelai", rest, where))
     return _book(found, entries, "novelai", "entries", name_key="name")
 
@@ -47,11 +52,11 @@ def from_agnai(found: dict[str, Any]) -> Lorebook:
             "content": _string(entry.get("entry", ""), f"{where}.entry"),
             "comment": _string(entry.get("name") or "", f"{where}.name"),
             "order": entry.get("weight", 100),
-            "disable": not entry.get("enabled", True),
+            "disable": not flag(entry.get("enabled", True), f"{where}.enabled"),
             "selective": False,
             **({"priority": entry["priority"]} if "priority" in entry else {}),
         }
-        rest = _rest(entry, "keywords", "entry", "name", "weight", "enabled", "priority")
+        rest = except_keys(entry, "keywords", "entry", "name", "weight", "enabled", "priority")
         entries.append(_entry(index, mapped, "agnai", rest, where))
     book = _book(found, entries, "agnai", "entries", "kind", name_key="name")
     book.description = _string(found.get("description") or "", "description")
@@ -71,12 +76,12 @@ def from_risu(found: dict[str, Any]) -> Lorebook:
             "keysecondary": _words(entry.get("secondkey", ""), f"{where}.secondkey"),
             "comment": _string(entry.get("comment") or "", f"{where}.comment"),
             "content": _string(entry.get("content", ""), f"{where}.content"),
-            "constant": bool(entry.get("alwaysActive", False)),
-            "selective": bool(entry.get("selective", False)),
+            "constant": flag(entry.get("alwaysActive", False), f"{where}.alwaysActive"),
+            "selective": flag(entry.get("selective", False), f"{where}.selective"),
             "order": entry.get("insertorder", 100),
             **({"probability": percent, "useProbability": True} if percent is not None else {}),
         }
-        rest = _rest(
+        rest = except_keys(
             entry, "key", "secondkey", "comment", "content", "alwaysActive", "selective",
             "insertorder", "activationPercent",
         )  # fmt: skip
@@ -86,7 +91,9 @@ def from_risu(found: dict[str, Any]) -> Lorebook:
 
 def from_kobold(found: list[Any]) -> Lorebook:
     """KoboldAI's `worldinfo` list (also KoboldAI Lite's): comma-separated `key` and
-    `keysecondary`, `constant`, `selective`, Lite's `probability` and `widisabled`."""
+    `keysecondary`, `constant`, `selective`, Lite's `probability` and `widisabled`. A KoboldAI
+    story file's other keys (its actions, memory, settings) are not a lorebook's: only the
+    `worldinfo` list is read."""
     entries = []
     for index, entry in enumerate(_entries(found, "worldinfo")):
         where = f"worldinfo[{index}]"
@@ -95,12 +102,12 @@ def from_kobold(found: list[Any]) -> Lorebook:
             "keysecondary": _words(entry.get("keysecondary", ""), f"{where}.keysecondary"),
             "content": _string(entry.get("content", ""), f"{where}.content"),
             "comment": _string(entry.get("comment") or "", f"{where}.comment"),
-            "constant": bool(entry.get("constant", False)),
-            "selective": bool(entry.get("selective", False)),
-            "disable": bool(entry.get("widisabled", False)),
+            "constant": flag(entry.get("constant", False), f"{where}.constant"),
+            "selective": flag(entry.get("selective", False), f"{where}.selective"),
+            "disable": flag(entry.get("widisabled", False), f"{where}.widisabled"),
             **({"probability": entry["probability"]} if "probability" in entry else {}),
         }
-        rest = _rest(
+        rest = except_keys(
             entry, "key", "keysecondary", "content", "comment", "constant", "selective",
             "widisabled", "probability",
         )  # fmt: skip
@@ -132,17 +139,13 @@ def _book(
     found: dict[str, Any], entries: list[dict[str, Any]], source: Any, *consumed: str,
     name_key: str,
 ) -> Lorebook:  # fmt: skip
-    rest = _rest(found, *consumed, name_key)
+    rest = except_keys(found, *consumed, name_key)
     return Lorebook(
         entries,
         name=_string(found.get(name_key) or "", name_key),
         extensions={source: rest},
         source=source,
     )
-
-
-def _rest(found: dict[str, Any], *consumed: str) -> dict[str, Any]:
-    return {k: copy.deepcopy(v) for k, v in found.items() if k not in consumed}
 
 
 def _words(value: Any, where: str) -> list[str]:

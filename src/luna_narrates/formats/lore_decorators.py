@@ -8,6 +8,7 @@ after a decorator is its fallback, used when the line above is unknown or has an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 NUMBER = "number"
@@ -37,6 +38,7 @@ KNOWN: dict[str, str] = {
     "disable_ui_prompt": TEXT,
 }
 REPEATABLE = frozenset({"additional_keys"})
+INTEGER = re.compile(r"-?[0-9]{1,9}")  # ASCII digits only: "²" and "--5" are not numbers
 ROLES = frozenset({"assistant", "system", "user"})
 
 
@@ -94,7 +96,7 @@ def _decorator(line: str) -> tuple[str, list[str]] | None:
     if not value:
         return None
     if kind == NUMBER:
-        return (name, [value]) if value.lstrip("-").isdigit() else None
+        return (name, [value]) if INTEGER.fullmatch(value) else None
     if kind == WORDS:
         return name, [word.strip() for word in value.split(",") if word.strip()]
     if name == "role" and value not in ROLES:

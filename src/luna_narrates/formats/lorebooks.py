@@ -5,8 +5,6 @@ a `naidata` chunk), KoboldAI, Agnai and RisuAI."""
 from __future__ import annotations
 
 import base64
-import binascii
-import json
 from typing import Any
 
 from luna_narrates.formats import foreign_lorebooks, png_chunks
@@ -19,6 +17,7 @@ from luna_narrates.formats.world_info import (
     from_character_book,
     from_world_info,
 )
+from luna_narrates.kit import json_text
 
 
 def read_lorebook(payload: bytes) -> Lorebook:
@@ -26,8 +25,8 @@ def read_lorebook(payload: bytes) -> Lorebook:
     if payload.startswith(png_chunks.PNG_SIGNATURE):
         return lorebook_from_object(_novelai_in_png(payload))
     try:
-        found = json.loads(payload.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        found = json_text.loads(payload.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json_text.JsonRefused) as error:
         raise LorebookError(f"Not a lorebook: the file is not JSON ({error}).") from None
     return lorebook_from_object(found)
 
@@ -75,12 +74,12 @@ def card_lorebook(card: Card) -> Lorebook | None:
 
 def _novelai_in_png(png: bytes) -> Any:
     try:
-        texts = dict(png_chunks.texts(png_chunks.chunks(png)))
+        texts = {k.lower(): v for k, v in png_chunks.texts(png_chunks.chunks(png), ("naidata",))}
     except png_chunks.PngError as error:
         raise LorebookError(str(error)) from None
     if "naidata" not in texts:
         raise LorebookError("The PNG holds no lorebook (no NovelAI naidata text chunk).")
     try:
-        return json.loads(base64.b64decode(texts["naidata"]).decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as error:
+        return json_text.loads(base64.b64decode(texts["naidata"]).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
         raise LorebookError(f"The PNG's naidata chunk is not base64 JSON: {error}.") from None

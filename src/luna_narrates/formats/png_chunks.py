@@ -11,9 +11,10 @@ from __future__ import annotations
 import struct
 import zlib
 
+from luna_narrates.kit.limits import MAX_PIXELS
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_BYTES = 32 * 1024 * 1024
-MAX_PIXELS = 64 * 1024 * 1024  # 8192 x 8192; a portrait is far smaller
 
 Chunk = tuple[bytes, bytes]  # (kind, body)
 
@@ -51,24 +52,45 @@ def chunks(png: bytes) -> list[Chunk]:
     return found
 
 
-def texts(found: list[Chunk]) -> list[tuple[str, str]]:
-    """(keyword, text) of every tEXt, zTXt and iTXt chunk, in file order."""
-    return [text for text in map(chunk_text, found) if text is not None]
+def texts(found: list[Chunk], keywords: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(keyword, text) of the tEXt, zTXt and iTXt chunks whose keyword is one of `keywords`
+    (compared without case), in file order. Only those are inflated, and never more than
+    `MAX_TEXT_BYTES` in all."""
+    wanted = {k.lower() for k in keywords}
+    budget = MAX_TEXT_BYTES
+    read: list[tuple[str, str]] = []
+    for chunk in found:
+        keyword = chunk_keyword(chunk)
+        if keyword is None or keyword.lower() not in wanted:
+            continue
+        text = chunk_text(chunk, budget)
+        if text is not None:
+            budget -= len(text[1])
+            read.append(text)
+    return read
 
 
-def chunk_text(chunk: Chunk) -> tuple[str, str] | None:
+def chunk_keyword(chunk: Chunk) -> str | None:
+    """The keyword of a text chunk, read without inflating anything."""
+    kind, body = chunk
+    if kind not in (b"tEXt", b"zTXt", b"iTXt") or b"\0" not in body:
+        return None
+    return body.partition(b"\0")[0].decode("latin-1")
+
+
+def chunk_text(chunk: Chunk, budget: int = MAX_TEXT_BYTES) -> tuple[str, str] | None:
     kind, body = chunk
     keyword, _, rest = body.partition(b"\0")
     try:
         if kind == b"tEXt":
             return keyword.decode("latin-1"), rest.decode("latin-1")
         if kind == b"zTXt":
-            return keyword.decode("latin-1"), _inflate(rest[1:]).decode("latin-1")
+            return keyword.decode("latin-1"), _inflate(rest[1:], budget).decode("latin-1")
         if kind == b"iTXt":
             compressed, rest = rest[0], rest[2:]
             _language, _, rest = rest.partition(b"\0")
             _translated, _, text = rest.partition(b"\0")
-            raw = _inflate(text) if compressed else text
+            raw = _inflate(text, budget) if compressed else text
             return keyword.decode("latin-1"), raw.decode("utf-8")
     except (zlib.error, UnicodeDecodeError, IndexError):
         return None
@@ -88,11 +110,11 @@ def insert_before_end(found: list[Chunk], added: list[Chunk]) -> list[Chunk]:
     return [*found[:end], *added, *found[end:]]
 
 
-def _inflate(data: bytes) -> bytes:
+def _inflate(data: bytes, budget: int) -> bytes:
     inflater = zlib.decompressobj()
-    text = inflater.decompress(data, MAX_TEXT_BYTES)
-    if inflater.unconsumed_tail:
-        raise PngError(f"A compressed text chunk inflates past {MAX_TEXT_BYTES // 2**20} MiB.")
+    text = inflater.decompress(data, max(budget, 0) + 1)
+    if len(text) > budget or inflater.unconsumed_tail:
+        raise PngError(f"The PNG's text chunks inflate past {MAX_TEXT_BYTES // 2**20} MiB.")
     return text
 
 

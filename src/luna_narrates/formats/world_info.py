@@ -11,10 +11,11 @@ Field mappings follow CARD_SPECS §6 (SillyTavern's own converters).
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from luna_narrates.formats import lore_decorators
 
@@ -25,6 +26,7 @@ LOREBOOK_V3 = "lorebook_v3"
 # SillyTavern's `selectiveLogic` and `position` numbers.
 AND_ANY, NOT_ALL, NOT_ANY, AND_ALL = 0, 1, 2, 3
 BEFORE_CHAR, AFTER_CHAR = 0, 1
+INTEGER = re.compile(r"-?[0-9]{1,18}")
 BOOK_SETTINGS = ("scan_depth", "token_budget", "recursive_scanning")
 # World Info fields that a character_book entry keeps in `extensions`, as SillyTavern names them.
 EXTENSION_FIELDS = {
@@ -233,7 +235,7 @@ def _entry_from_book(entry: Any, index: int) -> dict[str, Any]:
             "constant": entry.get("constant") or False,
             "selective": entry.get("selective") or False,
             "order": entry.get("insertion_order", 100),
-            "disable": not enabled if isinstance(enabled, bool) else enabled,
+            "disable": not flag(enabled, f"{where}.enabled"),
             "addMemo": bool(comment),
             **mapped,
             **{ours: entry[theirs] for theirs, ours in BOOK_ONLY.items() if theirs in entry},
@@ -278,6 +280,14 @@ def _entry_to_book(entry: dict[str, Any], version: Literal[2, 3]) -> dict[str, A
     return written
 
 
+def flag(value: Any, where: str) -> bool:
+    """A boolean as other tools write it (true, 1, "true"…); anything else is refused."""
+    try:
+        return TypeAdapter(bool).validate_python(value)
+    except ValidationError:
+        raise LorebookError(f"{where} must be true or false.") from None
+
+
 def _book_settings(book: dict[str, Any]) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for key in BOOK_SETTINGS:
@@ -301,4 +311,5 @@ def except_keys(found: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def _uid(key: str) -> int | str:
-    return int(key) if key.lstrip("-").isdigit() else key
+    """A uid as SillyTavern writes it: a number when the key is one (ASCII digits only)."""
+    return int(key) if INTEGER.fullmatch(key) else key

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
-MAX_PIXELS = 64 * 1024 * 1024
+from luna_narrates.kit.limits import MAX_PIXELS
+
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 PLACEHOLDER_SIZE = (400, 600)
 

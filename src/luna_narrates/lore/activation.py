@@ -15,6 +15,7 @@ briefing shows what the turn will get.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -22,11 +23,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import regex
+
 from luna_narrates.formats import lore_decorators
 from luna_narrates.formats.world_info import AND_ALL, AND_ANY, NOT_ALL, NOT_ANY
 
 REGEX_KEY = re.compile(r"^/(.+)/([a-z]*)$", re.DOTALL)
 MAX_RECURSION_STEPS = 5
+# A key's regex gets this long per match (the `regex` module stops it); a pattern written to
+# backtrack forever then simply does not match, instead of stalling every turn.
+REGEX_SECONDS = 0.05
+# Reasons an entry stays active without matching again: not a new firing, so no new
+# probability roll, no group contest, and no restart of its sticky or cooldown timers.
+CARRIED = ("sticky", "kept active after its first match")
 
 
 @dataclass(frozen=True)
@@ -71,24 +80,33 @@ def activate(entries: Iterable[LoreEntry], scan: Scan) -> list[Activated]:
     """Activated entries, in the order they would be inserted (lowest `order` first)."""
     pending = [e for e in entries if not e.fields.get("disable")]
     chosen: dict[str, Activated] = {}
+    groups_won: set[str] = set()
     recursion_text = ""
     for step in range(scan.options.max_recursion_steps + 1):
         recursing = step > 0
         found: list[Activated] = []
+        contested: list[Activated] = []
         for entry in pending:
             if entry.key in chosen:
                 continue
             reason = _why(entry, scan, recursing, recursion_text)
-            if reason is not None and _passes_probability(entry, scan):
-                found.append(Activated(entry, reason, _decorated(entry).text))
-        found = _one_per_group(found, scan)
+            if reason is None:
+                continue
+            activated = Activated(entry, reason, _decorated(entry).text)
+            if reason in CARRIED:
+                found.append(activated)
+            elif _passes_probability(entry, scan):
+                contested.append(activated)
+        found += _one_per_group(contested, scan, groups_won)
         for activated in found:
             chosen[activated.entry.key] = activated
         recursive = [a for a in found if _may_recurse(a.entry, scan.options)]
         if not recursive:
             break
         recursion_text += "\n" + "\n".join(a.content for a in recursive)
-    return sorted(chosen.values(), key=lambda a: (a.entry.fields.get("order", 100), a.entry.key))
+    return sorted(
+        chosen.values(), key=lambda a: (_number(a.entry.fields.get("order"), 100), a.entry.key)
+    )
 
 
 def _why(entry: LoreEntry, scan: Scan, recursing: bool, recursion_text: str) -> str | None:
@@ -119,8 +137,8 @@ def _why(entry: LoreEntry, scan: Scan, recursing: bool, recursion_text: str) -> 
     if decorated.has("activate") or fields.get("constant"):
         return "constant"
     haystack = _haystack(entry, scan, decorated)
-    if recursing:
-        haystack = recursion_text
+    if recursing:  # SillyTavern scans the chat and the activated entries' content together
+        haystack = f"{haystack}\n{recursion_text}"
     key = _first_match(fields.get("key") or [], haystack, entry, scan.options)
     if key is None:
         return None
@@ -179,10 +197,15 @@ def _matches(key: str, haystack: str, entry: LoreEntry, options: ScanOptions) ->
     key = key.strip()
     if not key or not haystack:
         return False
-    regex = REGEX_KEY.match(key)
-    if regex is not None:
-        pattern = _compiled(regex.group(1), regex.group(2))
-        return pattern is not None and pattern.search(haystack) is not None
+    written = REGEX_KEY.match(key)
+    if written is not None:
+        pattern = _compiled(written.group(1), written.group(2))
+        if pattern is None:
+            return False
+        try:
+            return pattern.search(haystack, timeout=REGEX_SECONDS) is not None
+        except TimeoutError:
+            return False
     case = entry.fields.get("caseSensitive")
     if case is None:
         case = options.case_sensitive
@@ -197,37 +220,38 @@ def _matches(key: str, haystack: str, entry: LoreEntry, options: ScanOptions) ->
 
 
 @lru_cache(maxsize=1024)
-def _compiled(pattern: str, flags: str) -> re.Pattern[str] | None:
+def _compiled(pattern: str, flags: str) -> regex.Pattern[str] | None:
     """JavaScript-style flags; an invalid pattern matches nothing (the V3 spec)."""
     value = 0
     for flag in flags:
-        value |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}.get(flag, 0)
+        value |= {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL}.get(flag, 0)
     try:
-        return re.compile(pattern, value)
-    except re.error:
+        return regex.compile(pattern, value)
+    except (regex.error, ValueError, OverflowError, RecursionError):
         return None
 
 
 def _passes_probability(entry: LoreEntry, scan: Scan) -> bool:
     fields = entry.fields
-    probability = fields.get("probability")
-    if not fields.get("useProbability", True) or probability is None or probability >= 100:
+    probability = _number(fields.get("probability"), 100)
+    if not fields.get("useProbability", True) or probability >= 100:
         return True
     return bool(_rng(scan, entry.key, "probability").random() * 100 < probability)
 
 
-def _one_per_group(found: list[Activated], scan: Scan) -> list[Activated]:
-    """Entries sharing an inclusion group: one wins. An override wins by highest `order`;
-    otherwise the winner is drawn by `groupWeight`."""
+def _one_per_group(found: list[Activated], scan: Scan, groups_won: set[str]) -> list[Activated]:
+    """Entries sharing an inclusion group: one wins, and a group won in an earlier step
+    (recursion) takes no other. An override wins by highest `order`; otherwise the winner is
+    drawn by `groupWeight`."""
     groups: dict[str, list[Activated]] = {}
     kept: list[Activated] = []
     for activated in found:
-        names = [g.strip() for g in str(activated.entry.fields.get("group") or "").split(",")]
-        named = [g for g in names if g]
+        named = _groups(activated.entry)
         if not named:
             kept.append(activated)
-        for name in named:
-            groups.setdefault(name, []).append(activated)
+        elif not named & groups_won:
+            for name in named:
+                groups.setdefault(name, []).append(activated)
     winners: set[str] = set()
     losers: set[str] = set()
     for name, members in sorted(groups.items()):
@@ -236,15 +260,34 @@ def _one_per_group(found: list[Activated], scan: Scan) -> list[Activated]:
             continue
         overrides = [m for m in members if m.entry.fields.get("groupOverride")]
         if overrides:
-            winner = max(overrides, key=lambda m: (m.entry.fields.get("order", 100), m.entry.key))
+            winner = max(
+                overrides, key=lambda m: (_number(m.entry.fields.get("order"), 100), m.entry.key)
+            )
         else:
-            weights = [max(float(m.entry.fields.get("groupWeight") or 0), 0.0) for m in members]
+            weights = [max(_number(m.entry.fields.get("groupWeight"), 100), 0.0) for m in members]
             rng = _rng(scan, name, "group")
             winner = rng.choices(members, weights)[0] if sum(weights) > 0 else rng.choice(members)
         winners.add(winner.entry.key)
         losers.update(m.entry.key for m in members if m is not winner)
-    kept += [a for a in found if a.entry.key in winners - losers]
+    for activated in found:
+        if activated.entry.key in winners - losers:
+            kept.append(activated)
+            groups_won.update(_groups(activated.entry))
     return list({a.entry.key: a for a in kept}.values())
+
+
+def _groups(entry: LoreEntry) -> set[str]:
+    return {g.strip() for g in str(entry.fields.get("group") or "").split(",") if g.strip()}
+
+
+def _number(value: Any, default: float) -> float:
+    """A number from a field as files write it; anything unusable (text, NaN, a 400-digit
+    integer) counts as the default rather than stopping the turn."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return number if math.isfinite(number) else default
 
 
 def _may_recurse(entry: LoreEntry, options: ScanOptions) -> bool:

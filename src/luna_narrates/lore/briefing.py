@@ -4,8 +4,9 @@ cited candidate competing for the Preprocessor's token budget with the rest of m
 
 from __future__ import annotations
 
+import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,14 @@ from luna_narrates.agents.preprocessor.schemas import BriefingItem, Citation
 from luna_narrates.db.tables import Lorebook, LorebookEntry
 from luna_narrates.formats import card_macros, lore_decorators
 from luna_narrates.lore import repository
-from luna_narrates.lore.activation import Activated, LoreEntry, Scan, activate
+from luna_narrates.lore.activation import (
+    CARRIED,
+    MAX_RECURSION_STEPS,
+    Activated,
+    LoreEntry,
+    Scan,
+    activate,
+)
 from luna_narrates.lore.keys import text_keys
 from luna_narrates.lore.service import entry_fields
 from luna_narrates.memory.packing import Candidate
@@ -28,15 +36,21 @@ SIMILAR_MIN = 0.35  # cosine similarity (MiniLM); below it an entry is not about
 ENTRY_CHARS = 800
 
 
+# Earlier briefings read for timed effects; an entry whose sticky + cooldown reaches further
+# back is timed within this window.
+MAX_HISTORY_TURNS = 100
+History = Callable[[int], Awaitable[dict[str, list[int]]]]
+
+
 @dataclass
 class LoreQuery:
     story_id: uuid.UUID
     messages: Sequence[str]  # newest first: the action, then the recent turns
     turn_number: int
     vector: Sequence[float]
+    history: History  # the last N turns' firings, read only when an entry needs them
     character_books: dict[uuid.UUID, str] = field(default_factory=dict)  # book → character
     user_name: str = "the player"
-    history: dict[str, list[int]] = field(default_factory=dict)
 
 
 async def candidates(session: AsyncSession, query: LoreQuery) -> list[Candidate]:
@@ -46,12 +60,28 @@ async def candidates(session: AsyncSession, query: LoreQuery) -> list[Candidate]
     by_id = {book.id: book for book in books}
     hot = [b.id for b in books if b.storage_tier == "hot"]
     indexed = [b.id for b in books if b.storage_tier != "hot"]
-    rows = await repository.candidate_entries(
-        session, hot, indexed, text_keys("\n".join(query.messages))
-    )
-    entries = _entries(by_id, rows)
-    scan = Scan(query.messages, query.turn_number, str(query.story_id), query.history)
-    hits = activate(entries.values(), scan)
+    entries: dict[str, LoreEntry] = {}
+    scanned = "\n".join(query.messages)
+    hits: list[Activated] = []
+    # Warm and cold books offer only the entries whose keys the scanned text holds, so what
+    # activated entries say (recursion) is offered in another round, up to the step limit.
+    for _ in range(MAX_RECURSION_STEPS + 1):
+        rows = await repository.candidate_entries(session, hot, indexed, text_keys(scanned))
+        hot = []  # read whole once
+        added = {k: v for k, v in _entries(by_id, rows).items() if k not in entries}
+        if not added and hits:
+            break
+        entries.update(added)
+        scan = Scan(
+            query.messages,
+            query.turn_number,
+            str(query.story_id),
+            await query.history(_history_turns(entries.values())),
+        )
+        hits = activate(entries.values(), scan)
+        scanned = "\n".join(hit.content for hit in hits)
+        if not indexed or not scanned:
+            break
     found = [_activated(hit, by_id, query) for hit in hits]
     searchable = [b.id for b in books if b.storage_tier != "cold"]
     chosen = [uuid.UUID(hit.entry.key.split(":")[1]) for hit in hits]
@@ -64,15 +94,29 @@ async def candidates(session: AsyncSession, query: LoreQuery) -> list[Candidate]
 
 
 def history_of(briefings: Sequence[tuple[int, dict[str, Any]]]) -> dict[str, list[int]]:
-    """When each entry fired, from earlier turns' briefings: (turn number, briefing JSON)."""
+    """When each entry fired, from earlier turns' briefings: (turn number, briefing JSON).
+    Only firings count; a turn an entry was carried by `sticky` or found by meaning does not."""
     fired: dict[str, list[int]] = {}
     for turn_number, briefing in briefings:
         for item in (briefing or {}).get("memory") or []:
             source = item.get("source") or {}
-            if item.get("kind") == "lore" and source.get("lore_entry_id"):
+            if item.get("kind") == "lore" and source.get("lore_entry_id") and source.get("fired"):
                 key = f"{source.get('lorebook_id')}:{source['lore_entry_id']}"
                 fired.setdefault(key, []).append(turn_number)
     return fired
+
+
+def _history_turns(entries: Iterable[LoreEntry]) -> int:
+    """How many earlier turns the timed effects of these entries look back over."""
+    needed = 0
+    for entry in entries:
+        fields = entry.fields
+        span = int(_safe(fields.get("sticky"), 0) + _safe(fields.get("cooldown"), 0))
+        content = str(fields.get("content") or "")
+        if "_after_match" in content:  # @@keep_/@@dont_activate_after_match: all of it
+            span = MAX_HISTORY_TURNS
+        needed = max(needed, span)
+    return min(needed, MAX_HISTORY_TURNS)
 
 
 def _entries(
@@ -93,19 +137,18 @@ def _entries(
 def _activated(hit: Activated, books: dict[uuid.UUID, Lorebook], query: LoreQuery) -> Candidate:
     book_id, entry_id = (uuid.UUID(part) for part in hit.entry.key.split(":"))
     fields = hit.entry.fields
-    order = min(max(float(fields.get("order") or 0), 0.0), 1000.0)
-    priority = min(max(float(fields.get("priority") or 0), 0.0), 100.0)
+    order = min(max(_safe(fields.get("order"), 0), 0.0), 1000.0)
+    priority = min(max(_safe(fields.get("priority"), 0), 0.0), 100.0)
     base = CONSTANT if hit.reason == "constant" else ACTIVATED
-    shown = _item(hit.content, fields, book_id, entry_id, query)
+    shown = _item(hit.content, fields, book_id, entry_id, query, hit.reason not in CARRIED)
     reason = f"lorebook {books[book_id].name!r}: {hit.reason}"
     return Candidate(base + order / 100_000 + priority / 10_000, f"lore:{entry_id}", shown, reason)
 
 
 def _similar(row: LorebookEntry, book: Lorebook, similarity: float, query: LoreQuery) -> Candidate:
     fields = row.fields or {}
-    shown = _item(
-        lore_decorators.strip(fields.get("content") or ""), fields, book.id, row.id, query
-    )
+    content = lore_decorators.strip(fields.get("content") or "")
+    shown = _item(content, fields, book.id, row.id, query, fired=False)
     reason = f"lorebook {book.name!r}: close in meaning ({similarity:.2f})"
     return Candidate(SIMILAR + similarity, f"lore:{row.id}", shown, reason)
 
@@ -116,6 +159,7 @@ def _item(
     book_id: uuid.UUID,
     entry_id: uuid.UUID,
     query: LoreQuery,
+    fired: bool,
 ) -> BriefingItem:
     keys = fields.get("key") or []
     title = fields.get("comment") or (keys[0] if keys else "") or "entry"
@@ -123,5 +167,15 @@ def _item(
     text = " ".join(card_macros.expand(content, char, query.user_name).split())
     if len(text) > ENTRY_CHARS:
         text = text[:ENTRY_CHARS].rsplit(" ", 1)[0] + "…"
-    source = Citation(lorebook_id=book_id, lore_entry_id=entry_id, title=str(title)[:60])
+    source = Citation(
+        lorebook_id=book_id, lore_entry_id=entry_id, title=str(title)[:60], fired=fired
+    )
     return BriefingItem(kind="lore", text=text, source=source)
+
+
+def _safe(value: Any, default: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return number if math.isfinite(number) else default

@@ -14,7 +14,7 @@ from luna_narrates.db.tables.lorebooks import ENTRY_KINDS
 from luna_narrates.formats import world_info
 from luna_narrates.formats.lorebooks import lorebook_from_object, read_lorebook
 from luna_narrates.formats.world_info import LorebookError, checked_entry
-from luna_narrates.kit.json_text import find_nul
+from luna_narrates.kit.json_text import find_unstorable
 from luna_narrates.lore import repository, tiers
 from luna_narrates.lore.errors import EntryNotFound, LorebookNotFound, LorebookRefused
 from luna_narrates.lore.keys import match_keys
@@ -305,11 +305,13 @@ def _check(book: world_info.Lorebook) -> None:
         raise LorebookRefused(
             f"The lorebook has {len(book.entries):,} entries; at most {MAX_ENTRIES:,} are kept."
         )
-    where = find_nul(
+    where = find_unstorable(
         {"entries": book.entries, "extensions": book.extensions, "extra": book.extra}
-    ) or find_nul({"name": book.name, "description": book.description})
+    ) or find_unstorable({"name": book.name, "description": book.description})
     if where is not None:
-        raise LorebookRefused(f"{where} contains a NUL character, which cannot be stored.")
+        raise LorebookRefused(
+            f"{where} holds a NUL character or a non-finite number: it cannot be stored."
+        )
     seen: dict[str, int] = {}
     for index, entry in enumerate(book.entries):
         uid = str(entry["uid"])
@@ -338,9 +340,11 @@ def _entry_fields(data: EntryWrite, uid: Any, current: dict[str, Any]) -> dict[s
         extensions = dict(merged.get("extensions") or {})
         extensions["luna"] = {**(extensions.get("luna") or {}), "kind": kind}
         merged["extensions"] = extensions
-    where = find_nul(merged)
+    where = find_unstorable(merged)
     if where is not None:
-        raise LorebookRefused(f"{where} contains a NUL character, which cannot be stored.")
+        raise LorebookRefused(
+            f"{where} holds a NUL character or a non-finite number: it cannot be stored."
+        )
     try:
         return checked_entry(merged, "entry")
     except LorebookError as error:

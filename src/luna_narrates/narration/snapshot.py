@@ -112,14 +112,22 @@ async def recall(
     messages = [action]
     for turn in reversed(recent):
         messages += [turn.narrative_text, turn.user_action]
+    last = recent[-1:] or await repository.recent_turns(session, lineage, 1)
+
+    async def history(turns: int) -> dict[str, list[int]]:
+        if turns <= 0:
+            return {}
+        earlier = await repository.recent_turns(session, lineage, turns)
+        return lore_briefing.history_of([(t.turn_number, t.briefing) for t in earlier])
+
     lore_query = LoreQuery(
         lineage.story_id,
         messages,
-        turn_number=(recent[-1].turn_number if recent else 0) + 1,
+        turn_number=(last[-1].turn_number if last else 0) + 1,
         vector=vector,
+        history=history,
         character_books=cast.books,
         user_name=cast.user_name,
-        history=lore_briefing.history_of([(t.turn_number, t.briefing) for t in recent]),
     )
     extra = [*cast.candidates, *await lore_briefing.candidates(session, lore_query)]
     return recent, await memory.briefing(session, lineage, query, budget, count_tokens, extra)

@@ -46,6 +46,11 @@ class Citation(BaseModel):
     lore_entry_id: uuid.UUID | None = None
     character_id: uuid.UUID | None = None
     title: str | None = Field(default=None, description="The lore entry's or character's name.")
+    fired: bool | None = Field(
+        default=None,
+        description="A lore entry: true when it fired on this turn (a key, or constant), false "
+        "when it was carried over (sticky) or found by meaning. Timed effects count firings.",
+    )
 
     def label(self) -> str:
         if self.lore_entry_id is not None:
