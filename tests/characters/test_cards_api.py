@@ -238,7 +238,7 @@ BAD: list[tuple[bytes, str]] = [
     (png_with((b"tEXt", b"chara\0!!!not base64!!!")), "not base64 JSON"),
     (png_with((b"tEXt", b"chara\0" + base64.b64encode(b"{oops"))), "not base64 JSON"),
     (png_with((b"tEXt", b"chara\0" + b64({"name": "Big"})), size=(50_000, 50_000)), "bomb"),
-    (png_with((b"zTXt", b"chara\0\0" + zlib.compress(b"A" * 40_000_000))), "inflates past"),
+    (png_with((b"zTXt", b"chara\0\0" + zlib.compress(b"A" * 40_000_000))), "inflate past"),
     (json.dumps({"spec": "chara_card_v2", "data": "x"}).encode(), "needs a `data` object"),
     (json.dumps({"spec": "chara_card_v2", "data": {"name": ""}}).encode(), "no name"),
     (json.dumps({"name": "Nul", "description": "a\u0000b"}).encode(), "NUL"),
@@ -301,3 +301,35 @@ async def test_raw_bodies_are_read_by_content_whatever_their_type(
         f"/character-cards/{card.json()['id']}/portrait", content=gif.getvalue()
     )
     assert refused.status_code == 422 and "GIF" in refused.json()["message"]
+
+
+async def test_a_chunked_multipart_upload_is_stopped_at_the_limit(
+    client: httpx.AsyncClient, services: Services, database_url: str, data_dir: Any
+) -> None:
+    boundary = "luna-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.json"\r\n'
+        "Content-Type: application/json\r\n\r\n"
+    ).encode()
+
+    sent = []
+
+    async def body() -> Any:  # no Content-Length: sent chunked
+        yield head
+        for _ in range(400):
+            sent.append(1024)
+            yield b" " * 1024
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    services.settings = make_settings(database_url, data_dir, luna_upload_max_mb=0.05)
+    try:
+        response = await client.post(
+            "/character-cards/import",
+            content=body(),
+            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        )
+    finally:
+        services.settings = make_settings(database_url, data_dir)
+    assert response.status_code == 413, response.text
+    assert "content-length" not in response.request.headers
+    assert sum(sent) < 200 * 1024  # stopped near the limit, not read (and spooled) whole

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from luna_narrates.db.tables import Story
+from luna_narrates.db.tables import CharacterCard, Lorebook, Story
 from luna_narrates.services import Services
 from luna_narrates.worlds.templates import templates
 from tests.scripted import PASSAGE, Room
@@ -93,8 +93,10 @@ async def test_the_opening_is_written_by_the_pipeline_or_nothing_is_kept(
     room.writer_failure = RuntimeError("connection reset by peer")
     failed = await client.post("/stories", json={"template_id": "horror", "generate_opening": True})
     assert failed.status_code == 502
-    async with services.db.sessions() as session:
+    async with services.db.sessions() as session:  # the mystery's story, cast and lore only
         assert await session.scalar(select(func.count()).select_from(Story)) == 1
+        assert await session.scalar(select(func.count()).select_from(CharacterCard)) == 3
+        assert await session.scalar(select(func.count()).select_from(Lorebook)) == 1
 
 
 async def test_worlds_are_made_edited_and_used_by_stories(client: httpx.AsyncClient) -> None:

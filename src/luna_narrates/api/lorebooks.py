@@ -40,6 +40,7 @@ stories_router = APIRouter(prefix="/stories", tags=["lorebooks"])
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 UPLOAD_FIELDS = ("storage_tier", "universe_name", "name")
+NAME_CHARS = 200
 
 
 @router.post(
@@ -55,6 +56,9 @@ async def upload_lorebook(
     upload = await read_upload(request, services.settings.upload_max_bytes, "lorebook")
     form = {**dict(request.query_params), **upload.form}
     tier = _tier(form.get("storage_tier") or "warm")
+    for field in ("universe_name", "name"):
+        if len(form.get(field) or "") > NAME_CHARS:
+            raise LorebookRefused(f"{field} is longer than {NAME_CHARS} characters.")
     book = service.parse_file(upload.data)
     name = form.get("name") or book.name or _stem(upload.filename)
     row = await service.store(

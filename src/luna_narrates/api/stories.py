@@ -39,14 +39,15 @@ async def create_story(
     world (`world_id`: its setting, lorebook and NPCs). With `generate_opening`, the pipeline
     writes the opening passage as turn 1; if that fails, the story is not kept."""
     async with services.db.transaction() as session:
-        story, opening = await worlds.start_story(session, data)
+        started = await worlds.start_story(session, data)
+    story = started.story
     if not data.generate_opening:
         return StoryStarted(**story.model_dump())
     try:
-        turn = await narrator.run(TurnRequest(story_id=story.id, user_action=opening))
+        turn = await narrator.run(TurnRequest(story_id=story.id, user_action=started.opening))
     except BaseException:
         async with services.db.transaction() as session:
-            await service.delete_story(session, story.id)
+            await worlds.take_back(session, started)
         raise
     async with services.db.sessions() as session:
         created = await service.get_story(session, story.id)

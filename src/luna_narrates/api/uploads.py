@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
+from starlette.types import Message
 
 from luna_narrates.errors import InvalidInput, LunaError
+
+FORM_SLACK = 64 * 1024  # multipart boundaries and the other form fields
 
 
 class TooLarge(LunaError):
@@ -48,11 +51,13 @@ def multipart_body(*fields: str) -> dict[str, object]:
 
 async def read_upload(request: Request, limit: int, what: str) -> Upload:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+    if declared and declared.isdigit() and int(declared) > limit + FORM_SLACK:
         raise _too_large(what, limit)
     kind = request.headers.get("content-type", "")
     if kind.startswith("multipart/form-data"):
-        async with request.form(max_files=1, max_fields=20) as form:
+        # Starlette spools a file part to disk whole: count the body as it arrives instead,
+        # for uploads that declare no size (chunked).
+        async with _limited(request, limit, what).form(max_files=1, max_fields=20) as form:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise BadUpload(f"Send the {what} as the multipart field `file`.")
@@ -71,6 +76,21 @@ async def read_upload(request: Request, limit: int, what: str) -> Upload:
     if not found.data:
         raise BadUpload(f"The {what} is empty.")
     return found
+
+
+def _limited(request: Request, limit: int, what: str) -> Request:
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit + FORM_SLACK:
+                raise _too_large(what, limit)
+        return message
+
+    return Request(request.scope, receive)
 
 
 def _too_large(what: str, limit: int) -> TooLarge:

@@ -15,6 +15,7 @@ from luna_narrates.agents.preprocessor.schemas import BriefingItem, Citation
 from luna_narrates.characters import repository
 from luna_narrates.db.tables import CharacterCard, CharacterSkill
 from luna_narrates.formats import card_macros
+from luna_narrates.formats.character_card import Card
 from luna_narrates.memory.packing import Candidate
 from luna_narrates.memory.text import padded
 
@@ -101,8 +102,7 @@ def _sections(
 
 
 def _fields(card: CharacterCard) -> dict[str, Any]:
-    inner = card.card.get("data") if card.version > 1 else card.card
-    return inner if isinstance(inner, dict) else {}
+    return Card(card.version, card.card).data  # type: ignore[arg-type]
 
 
 def _call(card: CharacterCard) -> str:

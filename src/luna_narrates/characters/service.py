@@ -79,8 +79,8 @@ async def import_card(session: AsyncSession, payload: bytes, *, save_to_library:
         stored = await lore.store(  # hot: a card's book is small, and always in play
             session,
             book,
-            name=book.name or f"{card.name}'s lorebook",
-            universe_name=card.name,
+            name=book.name or f"{row.name}'s lorebook",
+            universe_name=row.name,
             tier="hot",
         )
         row.lorebook_id = stored.id

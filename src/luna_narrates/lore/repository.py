@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from luna_narrates.db.tables import CharacterCard, Lorebook, LorebookEntry, StoryLorebook
+from luna_narrates.db.tables import Lorebook, LorebookEntry, StoryLorebook
 
 
 async def get_book(session: AsyncSession, lorebook_id: uuid.UUID) -> Lorebook | None:
@@ -95,11 +95,6 @@ async def recount(session: AsyncSession, lorebook_id: uuid.UUID) -> None:
 async def delete_book(session: AsyncSession, lorebook_id: uuid.UUID) -> bool:
     result = await session.execute(delete(Lorebook).where(Lorebook.id == lorebook_id))
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def characters_using(session: AsyncSession, lorebook_id: uuid.UUID) -> list[uuid.UUID]:
-    query = select(CharacterCard.id).where(CharacterCard.lorebook_id == lorebook_id)
-    return list((await session.scalars(query)).all())
 
 
 async def story_books(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from luna_narrates.db.tables import Lorebook, LorebookEntry, StoryLorebook
 from luna_narrates.db.tables.lorebooks import ENTRY_KINDS
 from luna_narrates.formats import world_info
-from luna_narrates.formats.lorebooks import lorebook_from_object, read_lorebook
+from luna_narrates.formats.lorebooks import read_lorebook
 from luna_narrates.formats.world_info import LorebookError, checked_entry
 from luna_narrates.kit.json_text import find_unstorable
 from luna_narrates.lore import repository, tiers
@@ -33,19 +33,15 @@ from luna_narrates.lore.schemas import (
 from luna_narrates.stories.service import require_story
 
 MAX_ENTRIES = 50_000
+MAX_UID = 100
+MAX_KEY = 500
+MAX_ENTRY_TEXT = 100_000
 UNTITLED = "Untitled lorebook"
 
 
 def parse_file(payload: bytes) -> world_info.Lorebook:
     try:
         return read_lorebook(payload)
-    except LorebookError as error:
-        raise LorebookRefused(str(error)) from None
-
-
-def parse_object(found: Any) -> world_info.Lorebook:
-    try:
-        return lorebook_from_object(found)
     except LorebookError as error:
         raise LorebookRefused(str(error)) from None
 
@@ -203,7 +199,7 @@ async def entries_page(
 async def add_entry(session: AsyncSession, lorebook_id: uuid.UUID, data: EntryWrite) -> EntryOut:
     row = await require(session, lorebook_id)
     taken = await repository.uids(session, row.id)
-    numbers = [int(uid) for uid in taken if uid.lstrip("-").isdigit()]
+    numbers = [int(uid) for uid in taken if world_info.INTEGER.fullmatch(uid)]
     fields = _entry_fields(data, max(numbers, default=-1) + 1, {})
     if str(fields["uid"]) in taken:
         raise LorebookRefused(f"The lorebook already has an entry with uid {fields['uid']}.")
@@ -314,12 +310,24 @@ def _check(book: world_info.Lorebook) -> None:
         )
     seen: dict[str, int] = {}
     for index, entry in enumerate(book.entries):
+        _check_entry(entry, f"entries[{index}]")
         uid = str(entry["uid"])
-        if len(uid) > 100:
-            raise LorebookRefused(f"entries[{index}].uid is longer than 100 characters.")
         if uid in seen:
             raise LorebookRefused(f"entries[{seen[uid]}] and entries[{index}] share uid {uid}.")
         seen[uid] = index
+
+
+def _check_entry(entry: dict[str, Any], where: str) -> None:
+    """What the columns and indexes hold: a uid of 100 characters, keys of a few hundred, an
+    entry's text within what full-text search indexes."""
+    if len(str(entry["uid"])) > MAX_UID:
+        raise LorebookRefused(f"{where}.uid is longer than {MAX_UID} characters.")
+    for name in ("key", "keysecondary"):
+        if any(len(key) > MAX_KEY for key in entry.get(name) or []):
+            raise LorebookRefused(f"{where}.{name} has a key longer than {MAX_KEY} characters.")
+    text = len(entry.get("content") or "") + len(entry.get("comment") or "")
+    if text > MAX_ENTRY_TEXT:
+        raise LorebookRefused(f"{where}: its content is longer than {MAX_ENTRY_TEXT:,} characters.")
 
 
 def _settings(book: world_info.Lorebook) -> dict[str, Any]:
@@ -346,9 +354,11 @@ def _entry_fields(data: EntryWrite, uid: Any, current: dict[str, Any]) -> dict[s
             f"{where} holds a NUL character or a non-finite number: it cannot be stored."
         )
     try:
-        return checked_entry(merged, "entry")
+        fields = checked_entry(merged, "entry")
     except LorebookError as error:
         raise LorebookRefused(str(error)) from None
+    _check_entry(fields, "entry")
+    return fields
 
 
 def _entry_row(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,8 +119,18 @@ async def remove_character(
     await session.delete(link)
 
 
-async def start_story(session: AsyncSession, data: StoryStart) -> tuple[StoryOut, str]:
-    """The new story, and the situation its opening passage should set."""
+@dataclass
+class Started:
+    """A new story, the situation its opening should set, and what was made for it alone
+    (a template's cast and lore), so that a failed opening can take all of it back."""
+
+    story: StoryOut
+    opening: str
+    characters: list[uuid.UUID] = field(default_factory=list)
+    lorebooks: list[uuid.UUID] = field(default_factory=list)
+
+
+async def start_story(session: AsyncSession, data: StoryStart) -> Started:
     found = template(data.template_id) if data.template_id else None
     world = await require(session, data.world_id) if data.world_id else None
     title = data.title or (found.title if found else None)
@@ -143,14 +154,18 @@ async def start_story(session: AsyncSession, data: StoryStart) -> tuple[StoryOut
             protagonist=protagonist,
         ),
     )
+    started = Started(story, found.opening if found else DEFAULT_OPENING)
     if found is not None:
         book = await _template_lore(session, found)
         await lore.attach(session, story.id, book.id)
+        started.lorebooks.append(book.id)
         hero = await _card(session, found.protagonist)
         await characters.add_to_story(session, story.id, hero.id, "protagonist")
+        started.characters.append(hero.id)
         for character in found.characters:
             card = await _card(session, character)
             await characters.add_to_story(session, story.id, card.id, "npc")
+            started.characters.append(card.id)
     if world is not None:
         if world.lorebook_id is not None:
             await lore.attach(session, story.id, world.lorebook_id)
@@ -158,10 +173,20 @@ async def start_story(session: AsyncSession, data: StoryStart) -> tuple[StoryOut
         for card in (await repository.characters(session, [world.id]))[world.id]:
             if card.id not in cast:
                 await characters.add_to_story(session, story.id, card.id, "npc")
-    opening = found.opening if found else DEFAULT_OPENING
     if world is not None and found is None:
-        opening = f"Open the story in {world.name}: set the scene and the protagonist's situation."
-    return story, opening
+        started.opening = (
+            f"Open the story in {world.name}: set the scene and the protagonist's situation."
+        )
+    return started
+
+
+async def take_back(session: AsyncSession, started: Started) -> None:
+    """Deletes a story whose start failed, with the cast and lore made for it alone."""
+    await stories.delete_story(session, started.story.id)
+    for character_id in started.characters:
+        await characters.delete(session, character_id)
+    for lorebook_id in started.lorebooks:
+        await lore.delete(session, lorebook_id)
 
 
 async def _template_lore(session: AsyncSession, found: StoryTemplate) -> LorebookRow:
