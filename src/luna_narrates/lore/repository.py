@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, true, update
+from sqlalchemy import Text, any_, cast, delete, func, select, true, union, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from luna_narrates.db.tables import Lorebook, LorebookEntry, StoryLorebook
+from luna_narrates.db.tables import Lorebook, LorebookEntry, LorebookKey, StoryLorebook
 
 
 async def get_book(session: AsyncSession, lorebook_id: uuid.UUID) -> Lorebook | None:
@@ -115,14 +116,20 @@ async def candidate_entries(
     text_keys: Sequence[str],
 ) -> Sequence[LorebookEntry]:
     """Every enabled entry of the hot books; of warm and cold books, the constant ones and
-    those a key of which appears in the scanned text (the GIN index on `match_keys`)."""
-    hits = (
-        LorebookEntry.lorebook_id.in_(list(indexed))
-        & LorebookEntry.enabled
-        & (LorebookEntry.constant | LorebookEntry.match_keys.overlap(list(text_keys)))
+    those one of whose keys the scanned text holds (looked up in lorebook_keys)."""
+    chosen = union(
+        select(LorebookEntry.id).where(LorebookEntry.lorebook_id.in_(list(hot))),
+        select(LorebookEntry.id).where(
+            LorebookEntry.lorebook_id.in_(list(indexed)), LorebookEntry.constant
+        ),
+        select(LorebookKey.entry_id).where(
+            LorebookKey.lorebook_id.in_(list(indexed)),
+            LorebookKey.key == any_(cast(list(text_keys), ARRAY(Text))),
+        ),
+    ).subquery()
+    query = select(LorebookEntry).where(
+        LorebookEntry.id.in_(select(chosen.c[0])), LorebookEntry.enabled
     )
-    everything = LorebookEntry.lorebook_id.in_(list(hot)) & LorebookEntry.enabled
-    query = select(LorebookEntry).where(everything | hits)
     return (await session.scalars(query.order_by(LorebookEntry.position))).all()
 
 

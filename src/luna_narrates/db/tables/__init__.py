@@ -13,7 +13,7 @@ from luna_narrates.db.tables.character_evolution_snapshots import CharacterEvolu
 from luna_narrates.db.tables.cost_logs import CostLog
 from luna_narrates.db.tables.entities import Entity, EntityAlias
 from luna_narrates.db.tables.facts import Fact
-from luna_narrates.db.tables.lorebooks import Lorebook, LorebookEntry, StoryLorebook
+from luna_narrates.db.tables.lorebooks import Lorebook, LorebookEntry, LorebookKey, StoryLorebook
 from luna_narrates.db.tables.memory_chunks import MemoryChunk
 from luna_narrates.db.tables.relationships import Relationship
 from luna_narrates.db.tables.stories import Story
@@ -38,6 +38,7 @@ __all__ = [
     "Fact",
     "Lorebook",
     "LorebookEntry",
+    "LorebookKey",
     "MemoryChunk",
     "Relationship",
     "Story",

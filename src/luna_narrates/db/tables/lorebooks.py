@@ -64,7 +64,6 @@ class LorebookEntry(Base):
     __table_args__ = (
         UniqueConstraint("lorebook_id", "uid"),
         Index(None, "lorebook_id", "position"),
-        Index("ix_lorebook_entries_match_keys", "match_keys", postgresql_using="gin"),
         Index(
             "ix_lorebook_entries_hnsw",
             "embedding",
@@ -83,7 +82,8 @@ class LorebookEntry(Base):
     kind: Mapped[str] = mapped_column(String(20), default="lore")
     comment: Mapped[str] = mapped_column(Text, default="")
     match_keys: Mapped[list[str]] = mapped_column(
-        ARRAY(Text), doc="Primary keys, lower-cased: where a keyword hit is looked up."
+        ARRAY(Text),
+        doc="Primary keys as lower-cased words; a trigger copies them into lorebook_keys.",
     )
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     constant: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -99,6 +99,22 @@ class LorebookEntry(Base):
             "coalesce(fields->>'content', ''))",
             persisted=True,
         ),
+    )
+
+
+class LorebookKey(Base):
+    """One indexed key of one entry, kept by a trigger from `lorebook_entries.match_keys`
+    (migration 0005): a B-tree lookup of a turn's hundreds of word runs stays a few index
+    probes, where an array overlap would compare every entry's keys."""
+
+    __tablename__ = "lorebook_keys"
+
+    lorebook_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("lorebooks.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("lorebook_entries.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 

@@ -20,6 +20,22 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Every entry's keys, one row each, in step with lorebook_entries.match_keys.
+KEYS_SYNC = """
+CREATE FUNCTION luna.lorebook_keys_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.match_keys IS NOT DISTINCT FROM OLD.match_keys THEN
+            RETURN NULL;
+        END IF;
+        DELETE FROM luna.lorebook_keys WHERE entry_id = NEW.id;
+    END IF;
+    INSERT INTO luna.lorebook_keys (lorebook_id, key, entry_id)
+    SELECT DISTINCT NEW.lorebook_id, k, NEW.id FROM unnest(NEW.match_keys) AS k;
+    RETURN NULL;
+END
+$$
+"""
 TABLES = (
     "world_characters",
     "worlds",
@@ -28,6 +44,7 @@ TABLES = (
     "character_portraits",
     "story_lorebooks",
     "character_cards",
+    "lorebook_keys",
     "lorebook_entries",
     "lorebooks",
 )
@@ -180,14 +197,6 @@ def upgrade() -> None:
         ["lorebook_id", "position"],
         unique=False,
         schema="luna",
-    )
-    op.create_index(
-        "ix_lorebook_entries_match_keys",
-        "lorebook_entries",
-        ["match_keys"],
-        unique=False,
-        schema="luna",
-        postgresql_using="gin",
     )
     op.create_index(
         "ix_lorebook_entries_search",
@@ -402,6 +411,33 @@ def upgrade() -> None:
     op.alter_column("cost_logs", "story_id", nullable=True, schema="luna")
     op.alter_column("cost_logs", "turn_id", nullable=True, schema="luna")
 
+    op.create_table(
+        "lorebook_keys",
+        sa.Column("lorebook_id", sa.Uuid(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("entry_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["luna.lorebook_entries.id"],
+            name=op.f("fk_lorebook_keys_entry_id_lorebook_entries"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["lorebook_id"],
+            ["luna.lorebooks.id"],
+            name=op.f("fk_lorebook_keys_lorebook_id_lorebooks"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("lorebook_id", "key", "entry_id", name=op.f("pk_lorebook_keys")),
+        schema="luna",
+    )
+    op.create_index(op.f("ix_lorebook_keys_entry_id"), "lorebook_keys", ["entry_id"], schema="luna")
+    op.execute(KEYS_SYNC)
+    op.execute(
+        "CREATE TRIGGER lorebook_keys_sync AFTER INSERT OR UPDATE OF match_keys "
+        "ON luna.lorebook_entries FOR EACH ROW EXECUTE FUNCTION luna.lorebook_keys_sync()"
+    )
+
 
 def downgrade() -> None:
     op.execute("DELETE FROM luna.cost_logs WHERE turn_id IS NULL OR story_id IS NULL")
@@ -413,3 +449,4 @@ def downgrade() -> None:
     op.alter_column("agent_runs", "turn_id", nullable=False, schema="luna")
     for table in TABLES:
         op.drop_table(table, schema="luna")
+    op.execute("DROP FUNCTION luna.lorebook_keys_sync()")
