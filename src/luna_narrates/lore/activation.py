@@ -74,6 +74,15 @@ class Scan:
     # entry key → turn numbers it fired on (for sticky and cooldown)
     history: dict[str, list[int]] = field(default_factory=dict)
     options: ScanOptions = field(default_factory=ScanOptions)
+    # The scanned text per depth, as written and lower-cased: built once, not per entry.
+    _texts: dict[int, tuple[str, str]] = field(default_factory=dict, init=False, repr=False)
+
+    def text(self, depth: int) -> tuple[str, str]:
+        depth = max(depth, 0)
+        if depth not in self._texts:
+            joined = "\n".join(self.messages[:depth])
+            self._texts[depth] = (joined, joined.lower())
+        return self._texts[depth]
 
 
 def activate(entries: Iterable[LoreEntry], scan: Scan) -> list[Activated]:
@@ -138,7 +147,8 @@ def _why(entry: LoreEntry, scan: Scan, recursing: bool, recursion_text: str) -> 
         return "constant"
     haystack = _haystack(entry, scan, decorated)
     if recursing:  # SillyTavern scans the chat and the activated entries' content together
-        haystack = f"{haystack}\n{recursion_text}"
+        written = f"{haystack[0]}\n{recursion_text}"
+        haystack = (written, written.lower())
     key = _first_match(fields.get("key") or [], haystack, entry, scan.options)
     if key is None:
         return None
@@ -161,7 +171,10 @@ def _decorator_conditions(decorated: lore_decorators.Decorated, scan: Scan) -> b
     return not (every and played % every != 0)
 
 
-def _haystack(entry: LoreEntry, scan: Scan, decorated: lore_decorators.Decorated) -> str:
+def _haystack(
+    entry: LoreEntry, scan: Scan, decorated: lore_decorators.Decorated
+) -> tuple[str, str]:
+    """The text the entry's keys are looked for in, as written and lower-cased."""
     depth = decorated.number("scan_depth")
     if depth is None:
         depth = entry.fields.get("scanDepth")
@@ -169,10 +182,10 @@ def _haystack(entry: LoreEntry, scan: Scan, decorated: lore_decorators.Decorated
         depth = entry.book_scan_depth
     if depth is None:
         depth = scan.options.scan_depth
-    return "\n".join(scan.messages[: max(depth, 0)])
+    return scan.text(depth)
 
 
-def _secondary_ok(entry: LoreEntry, haystack: str, options: ScanOptions) -> bool:
+def _secondary_ok(entry: LoreEntry, haystack: tuple[str, str], options: ScanOptions) -> bool:
     secondary = entry.fields.get("keysecondary") or []
     if not entry.fields.get("selective") or not secondary:
         return True
@@ -188,13 +201,15 @@ def _secondary_ok(entry: LoreEntry, haystack: str, options: ScanOptions) -> bool
 
 
 def _first_match(
-    keys: Sequence[str], haystack: str, entry: LoreEntry, options: ScanOptions
+    keys: Sequence[str], haystack: tuple[str, str], entry: LoreEntry, options: ScanOptions
 ) -> str | None:
     return next((key for key in keys if _matches(key, haystack, entry, options)), None)
 
 
-def _matches(key: str, haystack: str, entry: LoreEntry, options: ScanOptions) -> bool:
+def _matches(key: str, text: tuple[str, str], entry: LoreEntry, options: ScanOptions) -> bool:
+    """`text` is the scanned text as written and lower-cased."""
     key = key.strip()
+    haystack = text[0]
     if not key or not haystack:
         return False
     written = REGEX_KEY.match(key)
@@ -210,7 +225,7 @@ def _matches(key: str, haystack: str, entry: LoreEntry, options: ScanOptions) ->
     if case is None:
         case = options.case_sensitive
     if not case:
-        key, haystack = key.lower(), haystack.lower()
+        key, haystack = key.lower(), text[1]
     whole = entry.fields.get("matchWholeWords")
     if whole is None:
         whole = options.match_whole_words

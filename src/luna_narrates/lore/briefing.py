@@ -120,7 +120,7 @@ def _history_turns(entries: Iterable[LoreEntry]) -> int:
 
 
 def _entries(
-    books: dict[uuid.UUID, Lorebook], rows: Sequence[LorebookEntry]
+    books: dict[uuid.UUID, Lorebook], rows: Sequence[Any]
 ) -> dict[str, LoreEntry]:
     found: dict[str, LoreEntry] = {}
     for book_id, book in books.items():

@@ -114,7 +114,7 @@ async def candidate_entries(
     hot: Sequence[uuid.UUID],
     indexed: Sequence[uuid.UUID],
     text_keys: Sequence[str],
-) -> Sequence[LorebookEntry]:
+) -> Sequence[Any]:
     """Every enabled entry of the hot books; of warm and cold books, the constant ones and
     those one of whose keys the scanned text holds (looked up in lorebook_keys)."""
     chosen = union(
@@ -127,10 +127,11 @@ async def candidate_entries(
             LorebookKey.key == any_(cast(list(text_keys), ARRAY(Text))),
         ),
     ).subquery()
-    query = select(LorebookEntry).where(
-        LorebookEntry.id.in_(select(chosen.c[0])), LorebookEntry.enabled
-    )
-    return (await session.scalars(query.order_by(LorebookEntry.position))).all()
+    # Rows, not ORM objects: a hot book hands over all its entries on every turn.
+    query = select(
+        LorebookEntry.id, LorebookEntry.lorebook_id, LorebookEntry.fields, LorebookEntry.packed
+    ).where(LorebookEntry.id.in_(select(chosen.c[0])), LorebookEntry.enabled)
+    return (await session.execute(query.order_by(LorebookEntry.position))).all()
 
 
 async def similar_entries(
