@@ -119,9 +119,7 @@ def _history_turns(entries: Iterable[LoreEntry]) -> int:
     return min(needed, MAX_HISTORY_TURNS)
 
 
-def _entries(
-    books: dict[uuid.UUID, Lorebook], rows: Sequence[Any]
-) -> dict[str, LoreEntry]:
+def _entries(books: dict[uuid.UUID, Lorebook], rows: Sequence[Any]) -> dict[str, LoreEntry]:
     found: dict[str, LoreEntry] = {}
     for book_id, book in books.items():
         mine = [row for row in rows if row.lorebook_id == book_id]
