@@ -185,3 +185,17 @@ def test_title_from_takes_the_premise_first_words() -> None:
         title_from("In the canal city of Veyra, the thief Ila plots.")
         == "In the canal city of Veyra"
     )
+
+
+async def test_play_starts_a_template_with_its_opening_written(
+    services: Services, env: dict[str, str], tmp_path: Path
+) -> None:
+    story_id = await asyncio.to_thread(
+        drive, env, tmp_path, ["--template", "heist"], [("/quit", "luna play --story")]
+    )
+    async with services.db.sessions() as session:
+        story = await stories.get_story(session, uuid.UUID(story_id))
+        turns = await stories.list_turns(session, story.id, limit=10)
+    assert story.title == "The Gilded Vault"
+    assert [t.turn_number for t in turns.items] == [1]
+    assert turns.items[0].user_action.startswith("A rented yacht in the harbour.")

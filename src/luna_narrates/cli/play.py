@@ -61,6 +61,15 @@ TitleOption = Annotated[
     str | None,
     typer.Option("--title", help="The new story's title (default: the premise's first words)."),
 ]
+TemplateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--template",
+        help="Start a new story from a template (fantasy, heist, horror…; GET /worlds/templates)"
+        ", its cast and lore in place, and have its opening written.",
+        show_default=False,
+    ),
+]
 ModelOption = Annotated[
     str | None,
     typer.Option("--model", help="Use this 'provider:model' for every agent, e.g. 'test'."),
@@ -71,17 +80,18 @@ def play(
     story: StoryOption = None,
     new: NewOption = None,
     title: TitleOption = None,
+    template: TemplateOption = None,
     model: ModelOption = None,
 ) -> None:
     """Play a story in the terminal: type an action, read the next passage as it is written.
 
     With neither --story nor --new, pick one of your recent stories or type a premise.
     """
-    if story and new:
-        fail("Give --story or --new, not both.", code=2)
+    if sum(bool(option) for option in (story, new, template)) > 1:
+        fail("Give one of --story, --new and --template.", code=2)
     story_id = parse_story_id(story) if story else None
     try:
-        asyncio.run(run_session(make_settings(model), story_id, new, title))
+        asyncio.run(run_session(make_settings(model), story_id, new, title, template))
     except LunaError as error:
         fail(error.message)
     except ValidationError as error:
@@ -120,16 +130,40 @@ def validation_message(error: ValidationError) -> str:
 
 
 async def run_session(
-    settings: Settings, story_id: uuid.UUID | None, premise: str | None, title: str | None
+    settings: Settings,
+    story_id: uuid.UUID | None,
+    premise: str | None,
+    title: str | None,
+    template: str | None = None,
 ) -> None:
     from luna_narrates.services import open_services
 
     async with AsyncExitStack() as stack:
         with console.status("Opening the story database…"):
             services = await stack.enter_async_context(open_services(settings, run_worker=True))
-        story = await choose_story(services, story_id, premise, title)
+        story: StoryOut | None
+        if template is not None:
+            story, opening = await start_from_template(services, template, title)
+            await take_turn(services.narrator, story.id, opening)
+        else:
+            story = await choose_story(services, story_id, premise, title)
         if story is not None:
             await play_loop(services.narrator, story)
+
+
+async def start_from_template(
+    services: Services, template: str, title: str | None
+) -> tuple[StoryOut, str]:
+    """The story, with the template's cast and lore, and the situation its opening sets."""
+    from luna_narrates.worlds import service as worlds
+    from luna_narrates.worlds.schemas import StoryStart
+
+    async with services.db.transaction() as session:
+        started = await worlds.start_story(session, StoryStart(template_id=template, title=title))
+    story = started.story
+    console.print(f"[bold]{escape(story.title)}[/] [dim](new story {story.id})[/]")
+    console.print(escape(story.premise))
+    return story, started.opening
 
 
 async def read_line(prompt: str = PROMPT) -> str | None:
