@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     install_error_handlers(app)
 
     from luna_narrates.api import (
+        analytics,
         archive,
         characters,
         health,
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(lorebooks.stories_router)
     app.include_router(characters.router)
     app.include_router(worlds.router)
+    app.include_router(analytics.router)
+    app.include_router(analytics.metrics_router)
     return app
 
 
