@@ -25,7 +25,9 @@ from luna_narrates.stories.service import require_story
 router = APIRouter(prefix="/cost-analytics", tags=["costs"])
 metrics_router = APIRouter(tags=["metrics"])
 PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
-TEXT_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {PROMETHEUS: {}}, "description": "Prometheus exposition."}}
+TEXT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {PROMETHEUS: {}}, "description": "Prometheus exposition."}
+}
 
 
 @router.get("/stories/{story_id}")
