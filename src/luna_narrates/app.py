@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         lorebooks,
         memory,
         narrate,
+        providers,
         stories,
         timelines,
         worlds,
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(worlds.router)
     app.include_router(analytics.router)
     app.include_router(analytics.metrics_router)
+    app.include_router(providers.router)
     return app
 
 

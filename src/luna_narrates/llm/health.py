@@ -68,7 +68,11 @@ def check_models(settings: Settings, *, client: httpx.Client | None = None) -> l
         ]
 
 
-def check_model(settings: Settings, value: str, http: httpx.Client) -> tuple[bool, str]:
+def check_model(
+    settings: Settings, value: str, http: httpx.Client, *, load_local: bool = True
+) -> tuple[bool, str]:
+    """`load_local=False` checks that an embedded model is installed without loading it a
+    second time (a running server already holds it)."""
     spec = _parse(value)
     if spec is None or spec.provider not in PROVIDERS:
         known = ", ".join(sorted(PROVIDERS))
@@ -76,10 +80,20 @@ def check_model(settings: Settings, value: str, http: httpx.Client) -> tuple[boo
     if spec.provider == "test":
         return True, "the deterministic test model (scripted, no LLM)"
     if spec.provider == "local":
+        if not load_local:
+            return check_installed(spec.name)
         return check_local(settings, spec.name)
     if spec.provider in KEYED_PROVIDERS:
         return check_key(settings, spec.provider)
     return check_server(settings, spec, http)
+
+
+def check_installed(name: str) -> tuple[bool, str]:
+    try:
+        path = gguf_path(name)
+    except LunaError as error:
+        return False, error.message
+    return True, f"{path.name}, {path.stat().st_size / 1_000_000:.0f} MB, installed"
 
 
 def check_local(settings: Settings, name: str) -> tuple[bool, str]:
