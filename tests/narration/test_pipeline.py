@@ -266,3 +266,30 @@ async def test_story_deleted_while_its_turn_is_written_is_a_404(
     response = await play(client, story["id"], "I go.")
     assert response.status_code == 404
     assert await counts(services) == {"turns": 0, "agent_runs": 0, "cost_logs": 0, "jobs": 0}
+
+
+async def test_every_agent_can_be_overridden_for_one_turn(
+    client: httpx.AsyncClient, story: dict[str, Any], room: Room
+) -> None:
+    response = await client.post(
+        "/narrate/turn",
+        json={
+            "story_id": story["id"],
+            "user_action": "Go",
+            "preprocessor_model_override": "test",
+            "strategist_model_override": "test",
+        },
+    )
+    assert response.status_code == 200, response.text
+    providers = [(a["agent"], a["provider"]) for a in response.json()["agents"]]
+    assert providers == [("preprocessor", "test"), ("strategist", "test"), ("writer", "fn")]
+    assert "preprocessor" not in room.calls and "strategist" not in room.calls
+    again = await client.post(
+        f"/stories/{story['id']}/turns/1/regenerate", json={"strategist_model_override": "test"}
+    )
+    assert [a["provider"] for a in again.json()["agents"]] == ["fn", "test", "fn"]
+    bad = await client.post(
+        "/narrate/turn",
+        json={"story_id": story["id"], "user_action": "Go", "strategist_model_override": "acme:x"},
+    )
+    assert bad.status_code == 422 and "Unknown provider 'acme'" in bad.json()["message"]

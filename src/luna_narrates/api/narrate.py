@@ -17,6 +17,9 @@ from luna_narrates.narration.pipeline import Narrator, PreparedTurn
 from luna_narrates.narration.schemas import RegenerateRequest, TurnRequest, TurnResponse
 
 router = APIRouter(tags=["narration"])
+Override = Annotated[
+    str | None, Query(max_length=200, description="A 'provider:model' for this turn only.")
+]
 
 
 @router.post("/narrate/turn")
@@ -34,7 +37,9 @@ async def generate_turn(
     story_id: uuid.UUID,
     action: Annotated[str, Query(min_length=1, max_length=1_000)],
     narrator: NarratorDep,
-    writer_model_override: Annotated[str | None, Query(max_length=200)] = None,
+    writer_model_override: Override = None,
+    preprocessor_model_override: Override = None,
+    strategist_model_override: Override = None,
     branch_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> EventSourceResponse:
     """Streams `status`, `cost_estimate`, `agent_start`, `agent_complete`, `token`, then
@@ -44,6 +49,8 @@ async def generate_turn(
         story_id=story_id,
         user_action=action,
         writer_model_override=writer_model_override,
+        preprocessor_model_override=preprocessor_model_override,
+        strategist_model_override=strategist_model_override,
         branch_id=branch_id,
     )
     prepared = await narrator.prepare(request)
@@ -60,12 +67,18 @@ async def regenerate_turn(
     turn_number: TurnNumber,
     narrator: NarratorDep,
     action: Annotated[str | None, Query(min_length=1, max_length=1_000)] = None,
-    writer_model_override: Annotated[str | None, Query(max_length=200)] = None,
+    writer_model_override: Override = None,
+    preprocessor_model_override: Override = None,
+    strategist_model_override: Override = None,
     branch_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> EventSourceResponse:
     """The events of `POST /stories/{id}/turns/{n}/regenerate`, streamed as for a new turn."""
     data = RegenerateRequest(
-        user_action=action, writer_model_override=writer_model_override, branch_id=branch_id
+        user_action=action,
+        writer_model_override=writer_model_override,
+        preprocessor_model_override=preprocessor_model_override,
+        strategist_model_override=strategist_model_override,
+        branch_id=branch_id,
     )
     prepared = await narrator.prepare_regeneration(story_id, turn_number, data)
     return EventSourceResponse(_sse(narrator, prepared), ping=15)

@@ -105,9 +105,13 @@ class Narrator:
 
     def resolve_models(self, request: TurnRequest) -> dict[AgentName, AgentModel]:
         """Fails fast (422) on a malformed override before anything runs."""
-        specs = {agent: self.registry.spec(self.settings.model_for(agent)) for agent in AGENTS}
-        if request.writer_model_override:
-            specs["writer"] = self.registry.spec(request.writer_model_override)
+        overrides = request.overrides()
+        specs = {
+            agent: self.registry.spec(
+                overrides[f"{agent}_model_override"] or self.settings.model_for(agent)
+            )
+            for agent in AGENTS
+        }
         models: dict[AgentName, AgentModel] = {}
         for agent, spec in specs.items():
             try:
@@ -142,8 +146,8 @@ class Narrator:
         request = TurnRequest(
             story_id=story_id,
             user_action=action,
-            writer_model_override=data.writer_model_override,
             branch_id=data.branch_id,
+            **data.overrides(),
         )
         prepared = await self.prepare(request)
         prepared.regenerate = turn_number

@@ -17,20 +17,34 @@ EventType = Literal[
 ]
 
 
-class TurnRequest(BaseModel):
+class ModelOverrides(BaseModel):
+    """A 'provider:model' for one agent, for this turn only (the configured one otherwise)."""
+
+    preprocessor_model_override: str | None = Field(
+        default=None, max_length=200, description="A 'provider:model' for this turn's Preprocessor."
+    )
+    strategist_model_override: str | None = Field(
+        default=None, max_length=200, description="A 'provider:model' for this turn's Strategist."
+    )
+    writer_model_override: str | None = Field(
+        default=None, max_length=200, description="A 'provider:model' for this turn's Writer."
+    )
+
+    def overrides(self) -> dict[str, str | None]:
+        return {name: getattr(self, name) for name in ModelOverrides.model_fields}
+
+
+class TurnRequest(ModelOverrides):
     model_config = ConfigDict(extra="forbid")
 
     story_id: uuid.UUID
     user_action: Action
-    writer_model_override: str | None = Field(
-        default=None, max_length=200, description="A 'provider:model' for this turn's Writer."
-    )
     branch_id: uuid.UUID | None = Field(
         default=None, description="The branch to continue; the story's active branch by default."
     )
 
 
-class RegenerateRequest(BaseModel):
+class RegenerateRequest(ModelOverrides):
     """Another take of a turn. In place when nothing builds on the turn yet; otherwise on a
     new branch from the turn before, so no later turn is rewritten."""
 
@@ -39,7 +53,6 @@ class RegenerateRequest(BaseModel):
     user_action: Action | None = Field(
         default=None, description="A different action for the new take; the same by default."
     )
-    writer_model_override: str | None = Field(default=None, max_length=200)
     branch_id: uuid.UUID | None = Field(
         default=None, description="The branch whose turn N is meant; the active one by default."
     )
