@@ -16,7 +16,6 @@ from luna_narrates.db.tables import AgentRun
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.llm.registry import ModelRegistry
-from luna_narrates.llm.tokens import token_counter
 from luna_narrates.memory import tasks
 from luna_narrates.memory.ledger import TurnRef
 from luna_narrates.narration.records import agent_report, agent_run_row
@@ -39,12 +38,7 @@ class WorkerContext:
 
     def memory_model(self) -> AgentModel:
         spec = self.registry.spec(self.settings.model_for("preprocessor"))
-        return AgentModel(
-            spec,
-            self.registry.model(spec, MEMORY_SLOT),
-            self.settings.model_timeout_seconds,
-            token_counter(self.registry, spec),
-        )
+        return AgentModel.on(self.registry, spec, MEMORY_SLOT, self.settings.model_timeout_seconds)
 
 
 def _run_row(

@@ -21,8 +21,8 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RunUsage
 
 from luna_narrates.errors import LunaError, ProviderError, ProviderTimeout
-from luna_narrates.llm.registry import ModelSpec
-from luna_narrates.llm.tokens import estimate_tokens
+from luna_narrates.llm.registry import ModelRegistry, ModelSpec
+from luna_narrates.llm.tokens import estimate_tokens, token_counter
 
 OutputT = TypeVar("OutputT", bound=BaseModel)
 
@@ -172,6 +172,12 @@ class AgentModel:
     model: Model
     timeout: float
     count_tokens: Callable[[str], int]
+
+    @classmethod
+    def on(cls, registry: ModelRegistry, spec: ModelSpec, slot: str, timeout: float) -> AgentModel:
+        """The model `spec` names, in its `slot` (an embedded model's own llama.cpp context),
+        with the tokenizer that counts for it."""
+        return cls(spec, registry.model(spec, slot), timeout, token_counter(registry, spec))
 
     def call(
         self,

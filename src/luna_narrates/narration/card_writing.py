@@ -17,7 +17,6 @@ from luna_narrates.config import Settings
 from luna_narrates.db.engine import Database
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.registry import ModelRegistry
-from luna_narrates.llm.tokens import token_counter
 from luna_narrates.narration.records import agent_report, agent_run_row
 from luna_narrates.narration.schemas import AgentReport, CharacterGenerate, CharacterWritten
 
@@ -34,12 +33,7 @@ NO_PORTRAITS = (
 def writer_model(registry: ModelRegistry, settings: Settings) -> AgentModel:
     """Characters are written on the Writer's model."""
     spec = registry.spec(settings.model_for("writer"))
-    return AgentModel(
-        spec,
-        registry.model(spec, CHARACTER_SLOT),
-        settings.model_timeout_seconds,
-        token_counter(registry, spec),
-    )
+    return AgentModel.on(registry, spec, CHARACTER_SLOT, settings.model_timeout_seconds)
 
 
 async def generate(db: Database, model: AgentModel, data: CharacterGenerate) -> CharacterWritten:

@@ -115,8 +115,9 @@ class Narrator:
         models: dict[AgentName, AgentModel] = {}
         for agent, spec in specs.items():
             try:
-                model = self.registry.model(spec, agent)
-                count = token_counter(self.registry, spec)
+                models[agent] = AgentModel.on(
+                    self.registry, spec, agent, self.settings.model_timeout_seconds
+                )
             except LunaError as error:
                 raise ProviderError(
                     f"the {agent} ({spec}) cannot start: {error.message}",
@@ -124,7 +125,6 @@ class Narrator:
                     provider=spec.provider,
                     model=spec.name,
                 ) from error
-            models[agent] = AgentModel(spec, model, self.settings.model_timeout_seconds, count)
         return models
 
     async def prepare(self, request: TurnRequest) -> PreparedTurn:
