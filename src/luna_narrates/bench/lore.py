@@ -27,9 +27,9 @@ from sqlalchemy import func, select
 
 from luna_narrates.app import create_app
 from luna_narrates.bench.campaign_words import ENDINGS, MIDS, NUCLEI, ONSETS, PLACES
-from luna_narrates.bench.timelines import RunStats
+from luna_narrates.bench.timelines import RunStats, offline_settings
 from luna_narrates.bench.turn import BenchError
-from luna_narrates.config import AGENTS, Settings
+from luna_narrates.config import Settings
 from luna_narrates.db.tables import Lorebook, LorebookEntry
 from luna_narrates.errors import ConfigurationError
 from luna_narrates.formats.lorebooks import read_lorebook
@@ -65,10 +65,7 @@ class LoreBenchConfig:
     data_dir: Path = Path("/tmp/luna-bench")
 
     def settings(self) -> Settings:
-        values: dict[str, object] = {"database_url": None, "luna_data_dir": self.data_dir}
-        for agent in AGENTS:
-            values[f"{agent}_model"] = "test"
-        return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+        return offline_settings(self.data_dir)
 
 
 @dataclass(frozen=True)

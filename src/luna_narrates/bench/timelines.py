@@ -54,11 +54,15 @@ class TimelinesBenchConfig:
     data_dir: Path = Path("/tmp/luna-bench")
 
     def settings(self) -> Settings:
-        """Embedded database under `data_dir`; no agent runs, so every model is `test`."""
-        values: dict[str, object] = {"database_url": None, "luna_data_dir": self.data_dir}
-        for agent in AGENTS:
-            values[f"{agent}_model"] = "test"
-        return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+        return offline_settings(self.data_dir)
+
+
+def offline_settings(data_dir: Path) -> Settings:
+    """Embedded database under `data_dir`; no agent runs, so every model is `test`."""
+    values: dict[str, object] = {"database_url": None, "luna_data_dir": data_dir}
+    for agent in AGENTS:
+        values[f"{agent}_model"] = "test"
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
