@@ -27,6 +27,14 @@ from luna_narrates.db.tables import CostLog, Turn
 ZERO = Decimal(0)
 PROJECTION_SAMPLE = 200  # the latest turns the mix is measured on
 DEFAULT_COMPARE = "anthropic:claude-sonnet-4-5"
+NOTHING: dict[str, Any] = {
+    "calls": 0,
+    "input_tokens": 0,
+    "output_tokens": 0,
+    "cache_read_tokens": 0,
+    "cost_usd": ZERO,
+    "unpriced_calls": 0,
+}
 
 
 def _spend_columns() -> list[Any]:
@@ -127,7 +135,6 @@ async def turns(
         split[r.turn_id].append(
             AgentSpend(agent=r.agent, provider=r.provider, model=r.model, **_spend(r))
         )
-    empty = _spend(_Empty())
     items = [
         TurnCosts(
             turn_id=row.id,
@@ -135,7 +142,7 @@ async def turns(
             version=row.version,
             is_selected=row.is_selected,
             by_agent=split[row.id],
-            **(_spend(totals[row.id]) if row.id in totals else empty),
+            **(_spend(totals[row.id]) if row.id in totals else NOTHING),
         )
         for row in page
     ]
@@ -173,7 +180,7 @@ async def periods(
     found: list[PeriodSpend] = []
     day = start.date()
     for _ in range(count):
-        spend = _spend(calls[day]) if day in calls else _spend(_Empty())
+        spend = _spend(calls[day]) if day in calls else NOTHING
         found.append(PeriodSpend(period=day, turns=turn_counts.get(day, 0), **spend))
         day = _next(day, unit)
     return found
@@ -264,8 +271,3 @@ def _next(day: Any, unit: str) -> Any:
     if unit == "day":
         return day + timedelta(days=1)
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-class _Empty:
-    calls = input_tokens = output_tokens = cache_read_tokens = unpriced_calls = 0
-    cost_usd = ZERO

@@ -114,7 +114,7 @@ def activate(entries: Iterable[LoreEntry], scan: Scan) -> list[Activated]:
             break
         recursion_text += "\n" + "\n".join(a.content for a in recursive)
     return sorted(
-        chosen.values(), key=lambda a: (_number(a.entry.fields.get("order"), 100), a.entry.key)
+        chosen.values(), key=lambda a: (number(a.entry.fields.get("order"), 100), a.entry.key)
     )
 
 
@@ -248,7 +248,7 @@ def _compiled(pattern: str, flags: str) -> regex.Pattern[str] | None:
 
 def _passes_probability(entry: LoreEntry, scan: Scan) -> bool:
     fields = entry.fields
-    probability = _number(fields.get("probability"), 100)
+    probability = number(fields.get("probability"), 100)
     if not fields.get("useProbability", True) or probability >= 100:
         return True
     return bool(_rng(scan, entry.key, "probability").random() * 100 < probability)
@@ -276,10 +276,10 @@ def _one_per_group(found: list[Activated], scan: Scan, groups_won: set[str]) -> 
         overrides = [m for m in members if m.entry.fields.get("groupOverride")]
         if overrides:
             winner = max(
-                overrides, key=lambda m: (_number(m.entry.fields.get("order"), 100), m.entry.key)
+                overrides, key=lambda m: (number(m.entry.fields.get("order"), 100), m.entry.key)
             )
         else:
-            weights = [max(_number(m.entry.fields.get("groupWeight"), 100), 0.0) for m in members]
+            weights = [max(number(m.entry.fields.get("groupWeight"), 100), 0.0) for m in members]
             rng = _rng(scan, name, "group")
             winner = rng.choices(members, weights)[0] if sum(weights) > 0 else rng.choice(members)
         winners.add(winner.entry.key)
@@ -295,7 +295,7 @@ def _groups(entry: LoreEntry) -> set[str]:
     return {g.strip() for g in str(entry.fields.get("group") or "").split(",") if g.strip()}
 
 
-def _number(value: Any, default: float) -> float:
+def number(value: Any, default: float) -> float:
     """A number from a field as files write it; anything unusable (text, NaN, a 400-digit
     integer) counts as the default rather than stopping the turn."""
     try:

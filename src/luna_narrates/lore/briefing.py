@@ -4,7 +4,6 @@ cited candidate competing for the Preprocessor's token budget with the rest of m
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from luna_narrates.lore.activation import (
     LoreEntry,
     Scan,
     activate,
+    number,
 )
 from luna_narrates.lore.keys import text_keys
 from luna_narrates.lore.service import entry_fields
@@ -63,6 +63,8 @@ async def candidates(session: AsyncSession, query: LoreQuery) -> list[Candidate]
     entries: dict[str, LoreEntry] = {}
     scanned = "\n".join(query.messages)
     hits: list[Activated] = []
+    history: dict[str, list[int]] = {}
+    history_turns = 0
     # Warm and cold books offer only the entries whose keys the scanned text holds, so what
     # activated entries say (recursion) is offered in another round, up to the step limit.
     for _ in range(MAX_RECURSION_STEPS + 1):
@@ -72,12 +74,10 @@ async def candidates(session: AsyncSession, query: LoreQuery) -> list[Candidate]
         if not added and hits:
             break
         entries.update(added)
-        scan = Scan(
-            query.messages,
-            query.turn_number,
-            str(query.story_id),
-            await query.history(_history_turns(entries.values())),
-        )
+        needed = _history_turns(entries.values())
+        if needed > history_turns:  # read again only when a new entry looks further back
+            history, history_turns = await query.history(needed), needed
+        scan = Scan(query.messages, query.turn_number, str(query.story_id), history)
         hits = activate(entries.values(), scan)
         scanned = "\n".join(hit.content for hit in hits)
         if not indexed or not scanned:
@@ -111,7 +111,7 @@ def _history_turns(entries: Iterable[LoreEntry]) -> int:
     needed = 0
     for entry in entries:
         fields = entry.fields
-        span = int(_safe(fields.get("sticky"), 0) + _safe(fields.get("cooldown"), 0))
+        span = int(number(fields.get("sticky"), 0) + number(fields.get("cooldown"), 0))
         content = str(fields.get("content") or "")
         if "_after_match" in content:  # @@keep_/@@dont_activate_after_match: all of it
             span = MAX_HISTORY_TURNS
@@ -135,8 +135,8 @@ def _entries(books: dict[uuid.UUID, Lorebook], rows: Sequence[Any]) -> dict[str,
 def _activated(hit: Activated, books: dict[uuid.UUID, Lorebook], query: LoreQuery) -> Candidate:
     book_id, entry_id = (uuid.UUID(part) for part in hit.entry.key.split(":"))
     fields = hit.entry.fields
-    order = min(max(_safe(fields.get("order"), 0), 0.0), 1000.0)
-    priority = min(max(_safe(fields.get("priority"), 0), 0.0), 100.0)
+    order = min(max(number(fields.get("order"), 0), 0.0), 1000.0)
+    priority = min(max(number(fields.get("priority"), 0), 0.0), 100.0)
     base = CONSTANT if hit.reason == "constant" else ACTIVATED
     shown = _item(hit.content, fields, book_id, entry_id, query, hit.reason not in CARRIED)
     reason = f"lorebook {books[book_id].name!r}: {hit.reason}"
@@ -169,11 +169,3 @@ def _item(
         lorebook_id=book_id, lore_entry_id=entry_id, title=str(title)[:60], fired=fired
     )
     return BriefingItem(kind="lore", text=text, source=source)
-
-
-def _safe(value: Any, default: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return default
-    return number if math.isfinite(number) else default
