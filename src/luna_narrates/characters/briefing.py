@@ -44,15 +44,15 @@ async def cast_briefing(
     members = await repository.cast(session, story_id)
     if not members:
         return CastBriefing()
-    cards = {m.character_id: await repository.get(session, m.character_id) for m in members}
+    cards = await repository.cards(session, [m.character_id for m in members])
     skills = await repository.skills(session, list(cards))
     found = CastBriefing()
     for member in members:
-        card = cards[member.character_id]
+        card = cards.get(member.character_id)
         if card is not None and member.role == "protagonist":
             found.user_name = _call(card)
     for member in members:
-        card = cards[member.character_id]
+        card = cards.get(member.character_id)
         if card is None:
             continue
         if card.lorebook_id is not None:

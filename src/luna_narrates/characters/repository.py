@@ -15,6 +15,13 @@ async def get(session: AsyncSession, character_id: uuid.UUID) -> CharacterCard |
     return await session.get(CharacterCard, character_id)
 
 
+async def cards(
+    session: AsyncSession, character_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, CharacterCard]:
+    query = select(CharacterCard).where(CharacterCard.id.in_(list(character_ids)))
+    return {card.id: card for card in (await session.scalars(query)).all()}
+
+
 async def listing(
     session: AsyncSession,
     *,

@@ -254,7 +254,8 @@ async def add_to_story(
 async def cast(session: AsyncSession, story_id: uuid.UUID) -> list[CastOut]:
     await require_story(session, story_id)
     members = await repository.cast(session, story_id)
-    rows = [await require(session, m.character_id) for m in members]
+    found = await repository.cards(session, [m.character_id for m in members])
+    rows = [found[m.character_id] for m in members]
     return [
         CastOut(character=found, role=member.role)
         for member, found in zip(members, await outs(session, rows), strict=True)
