@@ -30,7 +30,7 @@ KEYED_PROVIDERS = {
     "anthropic": ("anthropic_api_key", "ANTHROPIC_API_KEY"),
     "google": ("google_api_key", "GOOGLE_API_KEY"),
 }
-SERVER_PROVIDERS = ("openai-compatible", "lmstudio", "ollama")
+SERVER_PROVIDERS = ("openai-compatible", "llama-cpp-server", "lmstudio", "ollama")
 SAMPLE_SENTENCE = "Ila slipped through the canal gate as the bells of Veyra rang midnight."
 
 
@@ -148,7 +148,8 @@ def check_server(settings: Settings, spec: ModelSpec, http: httpx.Client) -> tup
     if not base_url:
         return False, "set OPENAI_COMPATIBLE_BASE_URL (e.g. http://127.0.0.1:8080/v1)"
     url = f"{base_url.rstrip('/')}/models"
-    key = settings.openai_compatible_api_key if spec.provider == "openai-compatible" else None
+    uses_key = spec.provider in ("openai-compatible", "llama-cpp-server")
+    key = settings.openai_compatible_api_key if uses_key else None
     try:
         ids = list_server_models(http, url, key)
     except httpx.HTTPStatusError as error:

@@ -2,8 +2,10 @@
 
 Known providers: `local:smollm2` (embedded llama.cpp), `openai-compatible:<model>` (any server
 speaking the OpenAI chat API at OPENAI_COMPATIBLE_BASE_URL: LM Studio, llama.cpp server, vLLM,
-OpenRouter), `lmstudio:<model>`, `ollama:<model>`, `openai:<model>`, `anthropic:<model>`,
-`google:<model>`, and `test` (a deterministic scripted model that needs no LLM at all).
+OpenRouter), `llama-cpp-server:<model>` (a llama.cpp server at the same URL, with structured
+output bound by grammar: see llm/structured.py), `lmstudio:<model>`, `ollama:<model>`,
+`openai:<model>`, `anthropic:<model>`, `google:<model>`, and `test` (a deterministic scripted
+model that needs no LLM at all).
 """
 
 from __future__ import annotations
@@ -103,7 +105,10 @@ def _openai_compatible(registry: ModelRegistry, spec: ModelSpec, agent: str) -> 
         )
     key = settings.openai_compatible_api_key
     return _openai_chat(
-        spec.name, settings.openai_compatible_base_url, key.get_secret_value() if key else None
+        spec.name,
+        settings.openai_compatible_base_url,
+        key.get_secret_value() if key else None,
+        grammar=spec.provider == "llama-cpp-server",
     )
 
 
@@ -112,13 +117,21 @@ def _lmstudio(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
     return _openai_chat(spec.name, base, None)
 
 
-def _openai_chat(name: str, base_url: str, api_key: str | None) -> Model:
+def _openai_chat(name: str, base_url: str, api_key: str | None, grammar: bool = False) -> Model:
     from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.profiles.openai import OpenAIModelProfile
     from pydantic_ai.providers.openai import OpenAIProvider
+
+    from luna_narrates.llm.structured import LlamaCppServerModel
 
     # Local servers ignore the key, but the OpenAI client refuses to start without one.
     provider = OpenAIProvider(base_url=base_url, api_key=api_key or "not-needed")
-    return OpenAIChatModel(name, provider=provider)
+    if grammar:
+        return LlamaCppServerModel(name, provider=provider)
+    # `max_tokens`, which every compatible server reads: llama-cpp-python's server ignores the
+    # newer `max_completion_tokens` and would generate to the end of its context.
+    profile = OpenAIModelProfile(openai_chat_supports_max_completion_tokens=False)
+    return OpenAIChatModel(name, provider=provider, profile=profile)
 
 
 def _ollama(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
@@ -143,7 +156,8 @@ def _anthropic(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
     from pydantic_ai.providers.anthropic import AnthropicProvider
 
     key = _require_key(registry.settings.anthropic_api_key, "ANTHROPIC_API_KEY", spec)
-    return AnthropicModel(spec.name, provider=AnthropicProvider(api_key=key))
+    provider = AnthropicProvider(api_key=key, base_url=registry.settings.anthropic_base_url)
+    return AnthropicModel(spec.name, provider=provider)
 
 
 def _google(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
@@ -166,6 +180,7 @@ PROVIDERS: dict[str, ProviderFactory] = {
     "local": _local,
     "test": _test,
     "openai-compatible": _openai_compatible,
+    "llama-cpp-server": _openai_compatible,
     "lmstudio": _lmstudio,
     "ollama": _ollama,
     "openai": _openai,

@@ -84,10 +84,12 @@ class PreprocessorInput(BaseModel):
 Thread = Annotated[str, StringConstraints(max_length=100)]
 
 
+# What the Preprocessor's model writes. Bounded to about the scene's share of the budget
+# (agent.scene_budget): a longer answer costs seconds of generation only to be cut, and under
+# a JSON grammar a small model can otherwise loop until max_tokens. (The docstring is what the
+# model reads as the output's description.)
 class SceneReading(BaseModel):
-    """What the Preprocessor's model writes. Bounded to about the scene's share of the budget
-    (agent.scene_budget): a longer answer costs seconds of generation only to be cut, and
-    under a JSON grammar a small model can otherwise loop until max_tokens."""
+    """The scene now: the situation, what the player intends, and the threads still open."""
 
     situation: str = Field(
         max_length=200, description="Where the story stands right now, in one or two sentences."

@@ -25,8 +25,11 @@ class NpcReaction(BaseModel):
     reaction: str = Field(max_length=160)
 
 
+# Bounded everywhere: under a JSON grammar a small model can loop until max_tokens. (The
+# docstring is what the model reads as the output's description.)
 class ResponseTemplate(BaseModel):
-    """Bounded everywhere: under a JSON grammar a small model can loop until max_tokens."""
+    """The plan of the next passage: where, who, the tone, the beats in order, and what
+    follows from them."""
 
     scene_location: str = Field(max_length=100, description="Where the passage takes place.")
     characters_present: list[Name] = Field(default_factory=list, max_length=5)
