@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -52,8 +53,9 @@ def settings(database_url: str, data_dir: Path) -> Settings:
     return make_settings(database_url, data_dir)
 
 
-@pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
+@asynccontextmanager
+async def services_on(settings: Settings) -> AsyncIterator[Services]:
+    """Services on `settings`, with what the test created emptied afterwards."""
     async with open_services(settings, run_worker=False) as opened:
         yield opened
         async with opened.db.transaction() as session:
@@ -61,6 +63,12 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
                 text(f"TRUNCATE {', '.join(f'luna.{t}' for t in TOP_TABLES)} CASCADE")
             )
             await session.execute(text("DELETE FROM luna.procrastinate_jobs"))
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    async with services_on(settings) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -73,7 +81,7 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 
 
 # What a test may create that other rows hang from; emptied after each test.
-TOP_TABLES = ("stories", "lorebooks", "character_cards", "worlds")
+TOP_TABLES = ("stories", "lorebooks", "character_cards", "worlds", "settings")
 STORY = {
     "title": "The Canal Thief",
     "genre": "fantasy",

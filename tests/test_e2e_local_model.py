@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from luna_narrates.services import Services, open_services
-from tests.conftest import STORY, TOP_TABLES, make_settings
+from luna_narrates.services import Services
+from tests.conftest import STORY, make_settings, services_on
 from tests.narration.test_sse import parse_sse
 
 pytestmark = pytest.mark.llm
@@ -27,14 +27,8 @@ async def services(database_url: str, data_dir: Path) -> AsyncIterator[Services]
         writer_target_tokens=120,
         briefing_token_budget=200,
     )
-    async with open_services(settings, run_worker=False) as opened:
+    async with services_on(settings) as opened:
         yield opened
-        from sqlalchemy import text
-
-        async with opened.db.transaction() as session:
-            tables = ", ".join(f"luna.{t}" for t in TOP_TABLES)
-            await session.execute(text(f"TRUNCATE {tables} CASCADE"))
-            await session.execute(text("DELETE FROM luna.procrastinate_jobs"))
 
 
 async def test_real_turns_through_the_api(client: httpx.AsyncClient) -> None:

@@ -6,11 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from luna_narrates.api.deps import refresh_settings
 from luna_narrates.config import Settings
 from luna_narrates.errors import LunaError
 from luna_narrates.services import open_services
@@ -33,6 +34,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         version="0.1.0",
         summary="A writers' room of AI agents that keeps an interactive story coherent.",
         lifespan=lifespan,
+        # Every request sees the settings as they stand, whichever process changed them.
+        dependencies=[Depends(refresh_settings)],
     )
     install_error_handlers(app)
 
@@ -49,6 +52,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         timelines,
         worlds,
     )
+    from luna_narrates.api import settings as settings_api
 
     app.include_router(health.router)
     app.include_router(archive.router)
@@ -63,6 +67,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(analytics.router)
     app.include_router(analytics.metrics_router)
     app.include_router(providers.router)
+    app.include_router(settings_api.router)
     return app
 
 

@@ -5,14 +5,26 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    NoDecode,
+    SettingsConfigDict,
+)
 
 AgentName = Literal["preprocessor", "strategist", "writer"]
 AGENTS: tuple[AgentName, ...] = ("preprocessor", "strategist", "writer")
+# Every agent that calls a model: the turn's three, and the memory jobs' two.
+ModelRole = Literal["preprocessor", "strategist", "writer", "summariser", "extractor"]
+ROLES: tuple[ModelRole, ...] = (*AGENTS, "summariser", "extractor")
+
+# A comma-separated list in the environment (`a:b, c:d`), a list in JSON and in the API.
+ModelList = Annotated[list[str], NoDecode]
 
 
 def default_data_dir() -> Path:
@@ -39,6 +51,24 @@ class Settings(BaseSettings):
     preprocessor_model: str = "local:smollm2"
     strategist_model: str = "local:smollm2"
     writer_model: str = "local:smollm2"
+    summariser_model: str | None = Field(
+        default=None, description="Writes the arc summaries; unset = the Preprocessor's model."
+    )
+    extractor_model: str | None = Field(
+        default=None,
+        description="Writes down each turn (summary, entities, facts); unset = the Preprocessor's.",
+    )
+    preprocessor_fallbacks: ModelList = Field(default_factory=list)
+    strategist_fallbacks: ModelList = Field(default_factory=list)
+    writer_fallbacks: ModelList = Field(default_factory=list)
+    summariser_fallbacks: ModelList = Field(default_factory=list)
+    extractor_fallbacks: ModelList = Field(default_factory=list)
+    model_max_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Retries of a rate-limited or failing request (429, 5xx) on the same model.",
+    )
 
     briefing_token_budget: int = Field(default=400, ge=50, le=32_000)
     writer_target_tokens: int = Field(default=700, ge=50, le=8_000)
@@ -63,6 +93,9 @@ class Settings(BaseSettings):
     ollama_base_url: str = "http://127.0.0.1:11434/v1"
     openai_api_key: SecretStr | None = None
     anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = Field(
+        default=None, description="Another address for Anthropic's API (a gateway or proxy)."
+    )
     google_api_key: SecretStr | None = None
 
     @field_validator("luna_data_dir")
@@ -70,15 +103,39 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("preprocessor_model", "strategist_model", "writer_model")
+    @field_validator(*(f"{role}_fallbacks" for role in ROLES), mode="before")
     @classmethod
-    def _model_has_provider(cls, value: str) -> str:
-        if value != "test" and ":" not in value:
-            raise ValueError(f"{value!r} is not a 'provider:model' string, e.g. 'local:smollm2'")
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    def model_for(self, agent: AgentName) -> str:
-        return str(getattr(self, f"{agent}_model"))
+    @field_validator(*(f"{role}_model" for role in ROLES))
+    @classmethod
+    def _model_has_provider(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_model(value)
+        return value
+
+    @field_validator(*(f"{role}_fallbacks" for role in ROLES))
+    @classmethod
+    def _fallbacks_have_providers(cls, value: list[str]) -> list[str]:
+        for item in value:
+            _check_model(item)
+        return value
+
+    def model_for(self, role: ModelRole) -> str:
+        """The first model of the role's chain; the memory roles follow the Preprocessor's."""
+        value = getattr(self, f"{role}_model")
+        return str(value) if value is not None else self.preprocessor_model
+
+    def chain_for(self, role: ModelRole) -> list[str]:
+        """The role's model, then its fallbacks in order (a memory role with no model of its
+        own takes the Preprocessor's whole chain)."""
+        if role in ("summariser", "extractor") and getattr(self, f"{role}_model") is None:
+            own = getattr(self, f"{role}_fallbacks")
+            return [self.preprocessor_model, *(own or self.preprocessor_fallbacks)]
+        return [self.model_for(role), *getattr(self, f"{role}_fallbacks")]
 
     @property
     def upload_max_bytes(self) -> int:
@@ -91,6 +148,28 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_database(self) -> bool:
         return not self.database_url
+
+
+ENVIRONMENT, DOTENV, DEFAULT = "environment", ".env file", "default"
+
+
+def environment_sources() -> dict[str, str]:
+    """The settings the environment or `.env` sets, and which of the two, by asking
+    pydantic-settings' own sources (the ones `Settings()` reads, in the same precedence)."""
+    environment = EnvSettingsSource(Settings)()
+    dotenv = DotEnvSettingsSource(Settings)()
+    sources: dict[str, str] = {}
+    for name in Settings.model_fields:
+        if name in environment:
+            sources[name] = ENVIRONMENT
+        elif name in dotenv:
+            sources[name] = DOTENV
+    return sources
+
+
+def _check_model(value: str) -> None:
+    if value != "test" and ":" not in value:
+        raise ValueError(f"{value!r} is not a 'provider:model' string, e.g. 'local:smollm2'")
 
 
 def environment_variable(name: str) -> str | None:

@@ -19,6 +19,7 @@ from luna_narrates.jobs.queue import WorkerContext, build_app, enqueue_post_turn
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.narration.pipeline import Narrator
+from luna_narrates.settings.service import SettingsStore
 
 log = logging.getLogger("luna_narrates")
 
@@ -33,6 +34,7 @@ class Services:
     jobs: procrastinate.App
     narrator: Narrator
     embedder: Embedder
+    store: SettingsStore
 
 
 @asynccontextmanager
@@ -41,12 +43,14 @@ async def open_services(settings: Settings, *, run_worker: bool) -> AsyncIterato
     await asyncio.to_thread(migrate.upgrade, url)
     db = Database.connect(url)
     registry = ModelRegistry(settings)
+    store = SettingsStore(settings, db, registry)
+    await store.refresh()
     jobs = build_app(url)
     embedder = Embedder()
     narrator = Narrator(
-        db, registry, settings, embedder, functools.partial(enqueue_post_turn, jobs)
+        db, registry, settings, embedder, functools.partial(enqueue_post_turn, jobs), store
     )
-    services = Services(settings, db, registry, jobs, narrator, embedder)
+    services = Services(settings, db, registry, jobs, narrator, embedder, store)
     worker: asyncio.Task[None] | None = None
     # Every turn embeds its action; load the embedder while the server waits for the first.
     warming = asyncio.create_task(warm(embedder), name="luna-embedder")
@@ -78,7 +82,7 @@ async def run_job_worker(services: Services, *, wait: bool = True) -> None:
         wait=wait,
         additional_context={
             "luna": WorkerContext(
-                services.db, services.embedder, services.registry, services.settings
+                services.db, services.embedder, services.registry, services.settings, services.store
             )
         },
     )

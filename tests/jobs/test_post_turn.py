@@ -39,7 +39,9 @@ async def count(services: Services, table: Any) -> int:
 
 
 def worker(services: Services) -> WorkerContext:
-    return WorkerContext(services.db, services.embedder, services.registry, services.settings)
+    return WorkerContext(
+        services.db, services.embedder, services.registry, services.settings, services.store
+    )
 
 
 async def play(client: httpx.AsyncClient, story: dict[str, Any], action: str) -> dict[str, Any]:
@@ -74,11 +76,11 @@ async def test_a_turn_defers_its_memory_jobs_and_the_worker_builds_its_memory(
         kinds = (await session.scalars(select(MemoryChunk.kind))).all()
         run = await session.scalar(select(AgentRun).where(AgentRun.stage == "remember"))
     assert {"passage", "summary", "entity", "fact"} <= set(kinds)
-    assert run is not None and run.agent == "preprocessor" and run.output["summary"]
+    assert run is not None and run.agent == "extractor" and run.output["summary"]
 
     shown = (await client.get(f"/stories/{story['id']}/turns/1")).json()
     stages = [(a["agent"], a["stage"]) for a in shown["agents"]]
-    assert stages[-1] == ("preprocessor", "remember")
+    assert stages[-1] == ("extractor", "remember")
     assert Decimal(shown["total_cost_usd"]) == Decimal(turn["total_cost_usd"]), "turn cost only"
 
     world = (await client.get(f"/stories/{story['id']}/world")).json()

@@ -68,7 +68,7 @@ async def generate_card(data: CharacterGenerate, services: ServicesDep) -> Chara
     """A character written by the model (the Writer's) from a name and an idea, as a Character
     Card V3: description, personality, scenario, first message, example dialogue, tags. The
     answer reports the model call (tokens, time, cost), which is also stored."""
-    model = card_writing.writer_model(services.registry, services.settings)
+    model = card_writing.writer_model(services.registry)
     return await card_writing.generate(services.db, model, data)
 
 
@@ -78,7 +78,7 @@ async def regenerate_section(
 ) -> CharacterWritten:
     """The model rewrites one section (description, personality, scenario, first_mes or
     mes_example), seeing the rest of the card and your `instruction`; the rest stays."""
-    model = card_writing.writer_model(services.registry, services.settings)
+    model = card_writing.writer_model(services.registry)
     return await card_writing.rewrite(
         services.db, model, character_id, data.section, data.instruction
     )

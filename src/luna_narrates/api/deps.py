@@ -20,6 +20,10 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+async def refresh_settings(services: ServicesDep) -> None:
+    await services.store.refresh()
+
+
 async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the route returns, rolled back on error."""
     async with services.db.transaction() as session:

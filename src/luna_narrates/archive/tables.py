@@ -147,9 +147,11 @@ CAST_AND_LORE = (
 EXPORTED = (*TURNS, *MEMORY_SPECS, *CAST_AND_LORE)
 STORY = _exported(Story, STORY_SKIPPED)
 MEMORY = tuple(spec.name for spec in MEMORY_SPECS)
-# The player's library that no story holds, exported by its own routes; and what the
-# database derives from exported rows (lorebook_keys, by trigger from match_keys).
+# The player's library that no story holds, exported by its own routes; the server's own
+# settings; and what the database derives from exported rows (lorebook_keys, by trigger from
+# match_keys).
 LIBRARY = ("worlds", "world_characters")
+SERVER = ("settings",)
 DERIVED = ("lorebook_keys",)
 BY_NAME = {spec.name: spec for spec in EXPORTED}
 

@@ -11,14 +11,13 @@ from typing import Annotated, Protocol
 
 import typer
 from pydantic import SecretStr, ValidationError
-from pydantic_settings import DotEnvSettingsSource, EnvSettingsSource
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from luna_narrates.config import AGENTS, Settings
+from luna_narrates.config import AGENTS, DEFAULT, Settings, environment_sources
 
-COMMAND_LINE, ENVIRONMENT, DOTENV, DEFAULT = "--model option", "environment", ".env file", "default"
+COMMAND_LINE = "--model option"
 
 TINY_MODEL_NOTE = """\
 Note: local:smollm2 is a 135M-parameter model for trying the engine offline:
@@ -70,21 +69,13 @@ def doctor(model: ModelOption = None) -> None:
 
 
 def setting_sources(overridden: set[str]) -> dict[str, str]:
-    """Where each Settings field's value came from, by asking pydantic-settings' own sources
-    (the same ones `Settings()` reads, in the same order of precedence)."""
-    environment = EnvSettingsSource(Settings)()
-    dotenv = DotEnvSettingsSource(Settings)()
-    sources: dict[str, str] = {}
-    for name in Settings.model_fields:
-        if name in overridden:
-            sources[name] = COMMAND_LINE
-        elif name in environment:
-            sources[name] = ENVIRONMENT
-        elif name in dotenv:
-            sources[name] = DOTENV
-        else:
-            sources[name] = DEFAULT
-    return sources
+    """Where each Settings field's value came from: the command line, the environment, `.env`
+    or the default (stored settings are shown by `luna config show`)."""
+    environment = environment_sources()
+    return {
+        name: COMMAND_LINE if name in overridden else environment.get(name, DEFAULT)
+        for name in Settings.model_fields
+    }
 
 
 def display_value(name: str, value: object) -> str:

@@ -1,4 +1,4 @@
-"""`luna`: serve, worker, db, doctor, play, turns, export, import, bench."""
+"""`luna`: serve, worker, db, doctor, config, play, turns, export, import, bench."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.console import Console
 
 from luna_narrates.cli.archive import export_command, import_command
 from luna_narrates.cli.bench import bench_app
+from luna_narrates.cli.config import config_app
 from luna_narrates.cli.doctor import doctor
 from luna_narrates.cli.library import cards_app, lorebooks_app
 from luna_narrates.cli.play import play
@@ -23,6 +24,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
+app.add_typer(config_app, name="config")
 app.add_typer(turns_app, name="turns")
 app.add_typer(cards_app, name="cards")
 app.add_typer(lorebooks_app, name="lorebooks")

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from luna_narrates.agents.preprocessor import remember
 from luna_narrates.agents.preprocessor.memory_schemas import ArcInput, RememberInput
-from luna_narrates.config import Settings
+from luna_narrates.config import ModelRole, Settings
 from luna_narrates.db.engine import Database
 from luna_narrates.db.tables import AgentRun
 from luna_narrates.llm.calls import AgentModel, ModelCall
@@ -19,6 +19,7 @@ from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.memory import tasks
 from luna_narrates.memory.ledger import TurnRef
 from luna_narrates.narration.records import agent_report, agent_run_row
+from luna_narrates.settings.service import SettingsStore
 
 # Its own llama.cpp context on the embedded model, so background work never evicts the
 # prompt prefixes the turn's agents keep in theirs.
@@ -35,10 +36,12 @@ class WorkerContext:
     embedder: Embedder
     registry: ModelRegistry
     settings: Settings
+    store: SettingsStore
 
-    def memory_model(self) -> AgentModel:
-        spec = self.registry.spec(self.settings.model_for("preprocessor"))
-        return AgentModel.on(self.registry, spec, MEMORY_SLOT, self.settings.model_timeout_seconds)
+    async def memory_model(self, role: ModelRole) -> AgentModel:
+        """The role's chain as the settings stand now (another process may have changed them)."""
+        await self.store.refresh()
+        return AgentModel.for_role(self.registry, role, MEMORY_SLOT)
 
 
 def _run_row(
@@ -60,7 +63,7 @@ async def remember_turn(worker: WorkerContext, turn_id: uuid.UUID) -> bool:
         turn=context.turn,
         known_entities=list(dict.fromkeys(context.book.display.values())),
     )
-    memory, record = await remember.remember(data, worker.memory_model())
+    memory, record = await remember.remember(data, await worker.memory_model("extractor"))
     run = _run_row("remember", REMEMBER_POSITION, record, data, context.ref)
     if not await tasks.write_memory(worker.db, worker.embedder, context, memory, [run]):
         return False
@@ -77,6 +80,6 @@ async def summarize_arc(worker: WorkerContext, turn_id: uuid.UUID) -> uuid.UUID 
         last_turn=context.turn.ref.turn_number,
         turn_summaries=context.summaries,
     )
-    arc, record = await remember.summarize_arc(data, worker.memory_model())
+    arc, record = await remember.summarize_arc(data, await worker.memory_model("summariser"))
     run = _run_row("arc", ARC_POSITION, record, data, context.turn.ref)
     return await tasks.write_arc(worker.db, worker.embedder, context, arc, [run])

@@ -13,7 +13,6 @@ from luna_narrates.agents.character_writer import agent as character_writer
 from luna_narrates.agents.character_writer.schemas import CharacterIdea, Section, SectionRequest
 from luna_narrates.characters import service as characters
 from luna_narrates.characters.schemas import CardEdit, CharacterCreate
-from luna_narrates.config import Settings
 from luna_narrates.db.engine import Database
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.registry import ModelRegistry
@@ -30,10 +29,9 @@ NO_PORTRAITS = (
 )
 
 
-def writer_model(registry: ModelRegistry, settings: Settings) -> AgentModel:
+def writer_model(registry: ModelRegistry) -> AgentModel:
     """Characters are written on the Writer's model."""
-    spec = registry.spec(settings.model_for("writer"))
-    return AgentModel.on(registry, spec, CHARACTER_SLOT, settings.model_timeout_seconds)
+    return AgentModel.for_role(registry, "writer", CHARACTER_SLOT)
 
 
 async def generate(db: Database, model: AgentModel, data: CharacterGenerate) -> CharacterWritten:

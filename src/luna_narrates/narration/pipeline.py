@@ -51,6 +51,7 @@ from luna_narrates.narration.schemas import (
     TurnResponse,
 )
 from luna_narrates.narration.snapshot import Snapshot
+from luna_narrates.settings.service import SettingsStore
 from luna_narrates.stories import repository
 from luna_narrates.stories import service as stories
 from luna_narrates.stories.errors import StoryNotFound
@@ -91,12 +92,14 @@ class Narrator:
         settings: Settings,
         embedder: Embedder,
         enqueue_post_turn: PostTurnHook,
+        store: SettingsStore,
     ) -> None:
         self.db = db
         self.registry = registry
         self.settings = settings
         self.embedder = embedder
         self.enqueue_post_turn = enqueue_post_turn
+        self.store = store
         self.locks = StoryLocks(
             db,
             lease=timedelta(seconds=settings.model_timeout_seconds * len(AGENTS) + 60),
@@ -106,29 +109,31 @@ class Narrator:
     def resolve_models(self, request: TurnRequest) -> dict[AgentName, AgentModel]:
         """Fails fast (422) on a malformed override before anything runs."""
         overrides = request.overrides()
-        specs = {
-            agent: self.registry.spec(
-                overrides[f"{agent}_model_override"] or self.settings.model_for(agent)
-            )
-            for agent in AGENTS
-        }
+        for value in overrides.values():
+            if value:
+                self.registry.spec(value)
         models: dict[AgentName, AgentModel] = {}
-        for agent, spec in specs.items():
+        for agent in AGENTS:
+            override = overrides[f"{agent}_model_override"]
             try:
-                models[agent] = AgentModel.on(
-                    self.registry, spec, agent, self.settings.model_timeout_seconds
-                )
+                models[agent] = AgentModel.for_role(self.registry, agent, agent, override)
+            except ProviderError:
+                raise
             except LunaError as error:
+                if error.status_code == 422:
+                    raise
+                spec = override or self.settings.model_for(agent)
                 raise ProviderError(
                     f"the {agent} ({spec}) cannot start: {error.message}",
                     agent=agent,
-                    provider=spec.provider,
-                    model=spec.name,
+                    model=spec,
                 ) from error
         return models
 
     async def prepare(self, request: TurnRequest) -> PreparedTurn:
-        """Everything that can be refused before a turn starts: bad models (422), no story (404)."""
+        """Everything that can be refused before a turn starts: bad models (422), no story (404).
+        The turn runs on the settings as they stand now, whichever process changed them."""
+        await self.store.refresh()
         models = self.resolve_models(request)
         async with self.db.sessions() as session:
             await stories.require_story(session, request.story_id)
@@ -272,8 +277,14 @@ class Narrator:
         snapshot = draft.snapshot
 
         async def started(agent: AgentName) -> None:
-            spec = models[agent].spec
-            await emit("agent_start", agent=agent, provider=spec.provider, model=spec.name)
+            chain = models[agent].chain
+            await emit(
+                "agent_start",
+                agent=agent,
+                provider=chain[0].provider,
+                model=chain[0].name,
+                chain=[str(spec) for spec in chain],
+            )
 
         async def completed(record: ModelCall, agent_input: Any) -> None:
             draft.calls.append((record, agent_input.model_dump(mode="json")))
@@ -379,6 +390,7 @@ class Narrator:
             total_cost_usd=total,
             total_execution_time_seconds=seconds,
             cost_complete=all(r.price_known for r in reports),
+            cache_saving_usd=sum((r.cache_saving_usd for r in reports), Decimal(0)),
             agents=reports,
             briefing=draft.briefing,
             plan=draft.plan,

@@ -8,7 +8,7 @@ from typing import Any
 from luna_narrates.costs import service as costs
 from luna_narrates.db.tables import AgentRun, CostLog
 from luna_narrates.llm.calls import ModelCall
-from luna_narrates.narration.schemas import AgentReport
+from luna_narrates.narration.schemas import AgentReport, FallbackReport
 
 
 def agent_run_row(
@@ -30,6 +30,7 @@ def agent_run_row(
         "input_tokens": record.input_tokens,
         "output_tokens": record.output_tokens,
         "cache_read_tokens": record.cache_read_tokens,
+        "cache_write_tokens": record.cache_write_tokens,
     }
     cost = CostLog(
         story_id=story_id,
@@ -49,6 +50,7 @@ def agent_run_row(
         input=agent_input,
         output=record.output,
         seconds=record.seconds,
+        fallbacks=[attempt.as_json() for attempt in record.fallbacks],
         cost_usd=report.cost_usd if report.price_known else None,
         cost_log=cost,
         **usage,
@@ -57,7 +59,11 @@ def agent_run_row(
 
 def agent_report(record: ModelCall) -> AgentReport:
     price = costs.price(
-        record.spec, record.input_tokens, record.output_tokens, record.cache_read_tokens
+        record.spec,
+        record.input_tokens,
+        record.output_tokens,
+        record.cache_read_tokens,
+        record.cache_write_tokens,
     )
     return AgentReport(
         agent=record.agent,
@@ -66,8 +72,17 @@ def agent_report(record: ModelCall) -> AgentReport:
         input_tokens=record.input_tokens,
         output_tokens=record.output_tokens,
         cache_read_tokens=record.cache_read_tokens,
+        cache_write_tokens=record.cache_write_tokens,
+        fallbacks=[FallbackReport(**attempt.as_json()) for attempt in record.fallbacks],
         tokens_estimated=record.tokens_estimated,
         seconds=round(record.seconds, 4),
         cost_usd=price.cost_usd,
         price_known=price.known,
+        cache_saving_usd=costs.cache_saving(
+            record.spec,
+            record.input_tokens,
+            record.output_tokens,
+            record.cache_read_tokens,
+            record.cache_write_tokens,
+        ),
     )

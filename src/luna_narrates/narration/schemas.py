@@ -58,19 +58,36 @@ class RegenerateRequest(ModelOverrides):
     )
 
 
+class FallbackReport(BaseModel):
+    """A model of the agent's chain that failed, so the call went on to the next."""
+
+    model: str = Field(description="'provider:model'")
+    error: str = Field(description="Why it failed, e.g. 'HTTP 529: Overloaded'.")
+    seconds: float
+
+
 class AgentReport(BaseModel):
     agent: str
-    provider: str
-    model: str
+    provider: str = Field(description="The provider of the model that answered.")
+    model: str = Field(description="The model that answered (the chain's first, unless it failed).")
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
+    cache_write_tokens: int = 0
+    fallbacks: list[FallbackReport] = Field(
+        default_factory=list,
+        description="The models tried before `model`, in order, and why each failed.",
+    )
     tokens_estimated: bool = Field(
         description="True when the provider reported no usage and the counts are estimates."
     )
     seconds: float
     cost_usd: Decimal
     price_known: bool
+    cache_saving_usd: Decimal = Field(
+        default=Decimal(0),
+        description="What prompt caching saved on this call, against the plain input price.",
+    )
 
 
 class TurnResponse(BaseModel):
@@ -83,6 +100,9 @@ class TurnResponse(BaseModel):
     total_cost_usd: Decimal
     total_execution_time_seconds: float
     cost_complete: bool = Field(description="False when some model's price is unknown.")
+    cache_saving_usd: Decimal = Field(
+        default=Decimal(0), description="What prompt caching saved across the turn's agents."
+    )
     agents: list[AgentReport]
     briefing: dict[str, Any]
     plan: dict[str, Any]

@@ -99,10 +99,14 @@ class AgentRunOut(BaseModel):
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
+    cache_write_tokens: int
     tokens_estimated: bool
     seconds: float
     cost_usd: Decimal | None
     prompt_hash: str
+    fallbacks: list[dict[str, Any]] = Field(
+        description="The models of the agent's chain that failed before `model` answered."
+    )
 
 
 class AgentRunDetail(AgentRunOut):

@@ -16,7 +16,9 @@ from luna_narrates.kit.templates import bullet_list, render
 from luna_narrates.llm.calls import AgentModel, ModelCall, run_structured
 
 HERE = Path(__file__).parent
-NAME = "preprocessor"
+# The roles whose models write memory: each turn is extracted, each arc summarised.
+EXTRACTOR = "extractor"
+SUMMARISER = "summariser"
 # Room for the widest answers the schemas allow (a grammar-bound answer cut off mid-JSON fails).
 MAX_MEMORY_TOKENS = 1150
 MAX_ARC_TOKENS = 300
@@ -60,7 +62,7 @@ def remember_prompts(data: RememberInput) -> tuple[str, str]:
 async def remember(data: RememberInput, model: AgentModel) -> tuple[TurnMemory, ModelCall]:
     system, user = remember_prompts(data)
     # Record-keeping, not storytelling: the same turn should give the same memory.
-    call = model.call(NAME, system, user, MAX_MEMORY_TOKENS, temperature=0.0)
+    call = model.call(EXTRACTOR, system, user, MAX_MEMORY_TOKENS, temperature=0.0)
     return await run_structured(call, TurnMemory)
 
 
@@ -78,5 +80,5 @@ def arc_prompts(data: ArcInput) -> tuple[str, str]:
 
 async def summarize_arc(data: ArcInput, model: AgentModel) -> tuple[ArcSummary, ModelCall]:
     system, user = arc_prompts(data)
-    call = model.call(NAME, system, user, MAX_ARC_TOKENS, temperature=0.0)
+    call = model.call(SUMMARISER, system, user, MAX_ARC_TOKENS, temperature=0.0)
     return await run_structured(call, ArcSummary)

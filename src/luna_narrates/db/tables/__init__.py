@@ -16,6 +16,7 @@ from luna_narrates.db.tables.facts import Fact
 from luna_narrates.db.tables.lorebooks import Lorebook, LorebookEntry, LorebookKey, StoryLorebook
 from luna_narrates.db.tables.memory_chunks import MemoryChunk
 from luna_narrates.db.tables.relationships import Relationship
+from luna_narrates.db.tables.settings import StoredSetting
 from luna_narrates.db.tables.stories import Story
 from luna_narrates.db.tables.story_arcs import StoryArc, story_arc_turns
 from luna_narrates.db.tables.turn_summaries import TurnSummary
@@ -41,6 +42,7 @@ __all__ = [
     "LorebookKey",
     "MemoryChunk",
     "Relationship",
+    "StoredSetting",
     "Story",
     "StoryArc",
     "StoryCharacter",

@@ -41,6 +41,12 @@ class AgentRun(Base):
     input_tokens: Mapped[int] = mapped_column(Integer)
     output_tokens: Mapped[int] = mapped_column(Integer)
     cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    fallbacks: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB,
+        default=list,
+        doc="The models of the agent's chain that failed before `model` answered, and why.",
+    )
     tokens_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     seconds: Mapped[float]
     cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(14, 8))

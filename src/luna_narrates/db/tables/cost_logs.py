@@ -29,6 +29,7 @@ class CostLog(Base):
     input_tokens: Mapped[int] = mapped_column(Integer)
     output_tokens: Mapped[int] = mapped_column(Integer)
     cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[Decimal] = mapped_column(Numeric(14, 8))
     price_known: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = created_at()
