@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         lorebooks,
         memory,
         narrate,
+        pricing,
         providers,
         stories,
         timelines,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(worlds.router)
     app.include_router(analytics.router)
     app.include_router(analytics.metrics_router)
+    app.include_router(pricing.router)
     app.include_router(providers.router)
     app.include_router(settings_api.router)
     return app

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import procrastinate
 
 from luna_narrates.config import Settings
+from luna_narrates.costs import seeding
 from luna_narrates.db import migrate
 from luna_narrates.db.engine import Database, resolve_database_url
 from luna_narrates.jobs.queue import WorkerContext, build_app, enqueue_post_turn
@@ -42,6 +43,10 @@ async def open_services(settings: Settings, *, run_worker: bool) -> AsyncIterato
     url = await asyncio.to_thread(resolve_database_url, settings)
     await asyncio.to_thread(migrate.upgrade, url)
     db = Database.connect(url)
+    async with db.transaction() as session:
+        synced = await seeding.sync(session)
+    if synced.added or synced.ended:
+        log.info("model prices from genai-prices: %d added, %d ended", synced.added, synced.ended)
     registry = ModelRegistry(settings)
     store = SettingsStore(settings, db, registry)
     await store.refresh()

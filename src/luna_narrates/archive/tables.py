@@ -2,7 +2,8 @@
 
 Every table that holds part of a story is listed here; a test fails when a new one is not.
 Rows travel with every column but those the database derives (memory embeddings and their
-full-text vectors are rebuilt on import) and the story's turn lease (a lock, not content).
+full-text vectors are rebuilt on import), the story's turn lease (a lock, not content) and the
+price row a cost was computed from (the server's own: the cost itself travels).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from luna_narrates.db.tables import (
 STORY_SKIPPED = ("turn_lease_id", "turn_lease_until")
 CHUNK_SKIPPED = ("embedding", "embedder", "search")
 ENTRY_SKIPPED = ("embedding", "search")  # made again after import
+COST_SKIPPED = ("pricing_id",)
 
 
 def _cast(story_id: uuid.UUID) -> Select[Any]:
@@ -119,7 +121,7 @@ def _exported(orm: type[Base] | Table, skipped: tuple[str, ...] = ()) -> Exporte
     return Exported(table.name, table, skipped)
 
 
-TURNS = tuple(_exported(orm) for orm in (Branch, Turn, AgentRun, CostLog))
+TURNS = (*(_exported(orm) for orm in (Branch, Turn, AgentRun)), _exported(CostLog, COST_SKIPPED))
 # What memory wrote down, as opposed to the turns and the model calls that made them.
 MEMORY_SPECS = (
     *(
@@ -148,10 +150,10 @@ EXPORTED = (*TURNS, *MEMORY_SPECS, *CAST_AND_LORE)
 STORY = _exported(Story, STORY_SKIPPED)
 MEMORY = tuple(spec.name for spec in MEMORY_SPECS)
 # The player's library that no story holds, exported by its own routes; the server's own
-# settings; and what the database derives from exported rows (lorebook_keys, by trigger from
-# match_keys).
+# settings and model prices; and what the database derives from exported rows (lorebook_keys,
+# by trigger from match_keys).
 LIBRARY = ("worlds", "world_characters")
-SERVER = ("settings",)
+SERVER = ("settings", "model_pricing")
 DERIVED = ("lorebook_keys",)
 BY_NAME = {spec.name: spec for spec in EXPORTED}
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from genai_prices import Usage, calc_price
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from luna_narrates.costs import pricing
 from luna_narrates.costs.schemas import (
     AgentSpend,
     PeriodSpend,
@@ -23,6 +23,7 @@ from luna_narrates.costs.schemas import (
     TurnCosts,
 )
 from luna_narrates.db.tables import CostLog, Turn
+from luna_narrates.llm.registry import ModelSpec
 
 ZERO = Decimal(0)
 PROJECTION_SAMPLE = 200  # the latest turns the mix is measured on
@@ -190,7 +191,8 @@ async def projection(
     session: AsyncSession, turns_per_month: int, compare_model: str = DEFAULT_COMPARE
 ) -> Projection:
     """At the mix of the latest turns: a month of `turns_per_month`, and the same turns with
-    every call on `compare_model` (priced by genai-prices)."""
+    every call on `compare_model` (priced by the price book: an operator's price, or
+    genai-prices')."""
     latest = (
         select(Turn.id)
         .where(Turn.origin != "imported")
@@ -212,7 +214,12 @@ async def projection(
     per_turn = (Decimal(row.cost) / sample) if sample else ZERO
     avg_in = int(row.input) / sample if sample else 0.0
     avg_out = int(row.output) / sample if sample else 0.0
-    compare = _price(compare_model, avg_in, avg_out) if sample else None
+    compare = None
+    if sample:
+        found = (await pricing.load(session)).price(
+            ModelSpec.parse(compare_model), round(avg_in), round(avg_out)
+        )
+        compare = found.cost_usd if found.known else None
     monthly = per_turn * turns_per_month
     compare_monthly = compare * turns_per_month if compare is not None else None
     saving = compare_monthly - monthly if compare_monthly is not None else None
@@ -238,19 +245,6 @@ def _summary(sample: int, turns: int, monthly: Decimal, model: str, compare: Dec
     if compare is not None:
         text += f"; with every agent on {model} ≈ ${compare:,.2f}"
     return text + "."
-
-
-def _price(model: str, input_tokens: float, output_tokens: float) -> Decimal | None:
-    provider, _, name = model.partition(":")
-    try:
-        found = calc_price(
-            Usage(input_tokens=round(input_tokens), output_tokens=round(output_tokens)),
-            name or provider,
-            provider_id=provider if name else None,
-        )
-    except LookupError:
-        return None
-    return Decimal(found.total_price)
 
 
 def _cents(value: Decimal, places: int) -> Decimal:

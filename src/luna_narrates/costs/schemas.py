@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Spend(BaseModel):
@@ -80,3 +81,51 @@ class Metrics(BaseModel):
     avg_turn_time_seconds: float
     avg_turn_cost_usd: float
     agents: list[AgentTimes]
+
+
+PerMillion = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=8)]
+
+
+class PriceOverride(BaseModel):
+    """An operator's price for one model, USD per million tokens. Input tokens count the
+    cached ones too: those are billed at the cache prices, the rest at the input price; a cache
+    price left out (null) bills those tokens as plain input."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_usd_per_mtok: PerMillion
+    output_usd_per_mtok: PerMillion
+    cache_read_usd_per_mtok: PerMillion | None = None
+    cache_write_usd_per_mtok: PerMillion | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class PriceTier(BaseModel):
+    above_input_tokens: int
+    usd_per_mtok: Decimal
+
+
+class ModelPriceOut(BaseModel):
+    """One price of a model and the time it held (`valid_to` null: it still does)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    provider: str
+    model: str = Field(
+        description="genai-prices' model id, or for an operator's price the name as written."
+    )
+    input_usd_per_mtok: Decimal
+    output_usd_per_mtok: Decimal
+    cache_read_usd_per_mtok: Decimal | None
+    cache_write_usd_per_mtok: Decimal | None
+    tiers: dict[str, list[PriceTier]] | None = Field(
+        default=None,
+        description="genai-prices' higher prices by kind of token (input, output, cache_read, "
+        "cache_write) once a call's input passes a number of tokens: every token of that kind "
+        "is then billed at the tier's price.",
+    )
+    valid_from: datetime
+    valid_to: datetime | None
+    source: str = Field(description="'genai-prices', or 'operator' (which wins).")
+    note: str | None

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from luna_narrates.agents.preprocessor import remember
 from luna_narrates.agents.preprocessor.memory_schemas import ArcInput, RememberInput
 from luna_narrates.config import ModelRole, Settings
+from luna_narrates.costs import pricing
 from luna_narrates.db.engine import Database
 from luna_narrates.db.tables import AgentRun
 from luna_narrates.llm.calls import AgentModel, ModelCall
@@ -18,7 +19,7 @@ from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.memory import tasks
 from luna_narrates.memory.ledger import TurnRef
-from luna_narrates.narration.records import agent_report, agent_run_row
+from luna_narrates.narration.records import agent_run_row, price_call
 from luna_narrates.settings.service import SettingsStore
 
 # Its own llama.cpp context on the embedded model, so background work never evicts the
@@ -44,12 +45,20 @@ class WorkerContext:
         return AgentModel.for_role(self.registry, role, MEMORY_SLOT)
 
 
-def _run_row(
-    stage: str, position: int, record: ModelCall, data: BaseModel, ref: TurnRef
+async def _run_row(
+    worker: WorkerContext,
+    stage: str,
+    position: int,
+    record: ModelCall,
+    data: BaseModel,
+    ref: TurnRef,
 ) -> AgentRun:
-    report = agent_report(record)
+    """The call's rows, priced as it ended (the prices read in a short session of their own)."""
+    async with worker.db.sessions() as session:
+        prices = await pricing.load(session)
+    priced = price_call(record, prices)
     inputs = data.model_dump(mode="json")
-    return agent_run_row(position, record, inputs, report, ref.story_id, ref.turn_id, stage)
+    return agent_run_row(position, record, inputs, priced, ref.story_id, ref.turn_id, stage)
 
 
 async def remember_turn(worker: WorkerContext, turn_id: uuid.UUID) -> bool:
@@ -64,7 +73,7 @@ async def remember_turn(worker: WorkerContext, turn_id: uuid.UUID) -> bool:
         known_entities=list(dict.fromkeys(context.book.display.values())),
     )
     memory, record = await remember.remember(data, await worker.memory_model("extractor"))
-    run = _run_row("remember", REMEMBER_POSITION, record, data, context.ref)
+    run = await _run_row(worker, "remember", REMEMBER_POSITION, record, data, context.ref)
     if not await tasks.write_memory(worker.db, worker.embedder, context, memory, [run]):
         return False
     return tasks.arc_is_due(context.ref.turn_number, worker.settings.arc_length_turns)
@@ -81,5 +90,5 @@ async def summarize_arc(worker: WorkerContext, turn_id: uuid.UUID) -> uuid.UUID 
         turn_summaries=context.summaries,
     )
     arc, record = await remember.summarize_arc(data, await worker.memory_model("summariser"))
-    run = _run_row("arc", ARC_POSITION, record, data, context.turn.ref)
+    run = await _run_row(worker, "arc", ARC_POSITION, record, data, context.turn.ref)
     return await tasks.write_arc(worker.db, worker.embedder, context, arc, [run])

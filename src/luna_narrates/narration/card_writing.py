@@ -13,10 +13,11 @@ from luna_narrates.agents.character_writer import agent as character_writer
 from luna_narrates.agents.character_writer.schemas import CharacterIdea, Section, SectionRequest
 from luna_narrates.characters import service as characters
 from luna_narrates.characters.schemas import CardEdit, CharacterCreate
+from luna_narrates.costs import pricing
 from luna_narrates.db.engine import Database
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.registry import ModelRegistry
-from luna_narrates.narration.records import agent_report, agent_run_row
+from luna_narrates.narration.records import agent_run_row, price_call
 from luna_narrates.narration.schemas import AgentReport, CharacterGenerate, CharacterWritten
 
 # Its own llama.cpp context on the embedded model, so writing a character never evicts the
@@ -53,7 +54,7 @@ async def generate(db: Database, model: AgentModel, data: CharacterGenerate) -> 
             ),
             origin="generated",
         )
-        report = _record(session, record, idea.model_dump(), row.id)
+        report = await _record(session, record, idea.model_dump(), row.id)
         found = await characters.get(session, row.id)
     warnings = [NO_PORTRAITS] if data.generate_portrait else []
     return CharacterWritten(
@@ -79,18 +80,18 @@ async def rewrite(
     rewritten, record = await character_writer.rewrite(request, model)
     async with db.transaction() as session:
         await characters.update(session, character_id, CardEdit(**{section: rewritten.text}))
-        report = _record(session, record, request.model_dump(), character_id)
+        report = await _record(session, record, request.model_dump(), character_id)
         found = await characters.get(session, character_id)
     return CharacterWritten(**found.model_dump(), agent=report)
 
 
-def _record(
+async def _record(
     session: AsyncSession,
     record: ModelCall,
     agent_input: dict[str, object],
     character_id: uuid.UUID,
 ) -> AgentReport:
-    report = agent_report(record)
-    row = agent_run_row(0, record, dict(agent_input), report, None, None, "character", character_id)
+    priced = price_call(record, await pricing.load(session))
+    row = agent_run_row(0, record, dict(agent_input), priced, None, None, "character", character_id)
     session.add(row)
-    return report
+    return priced.report

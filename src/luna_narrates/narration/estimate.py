@@ -9,6 +9,7 @@ from luna_narrates.agents.frame import render_turns
 from luna_narrates.agents.preprocessor import agent as preprocessor
 from luna_narrates.config import AgentName, Settings
 from luna_narrates.costs import service as costs
+from luna_narrates.costs.pricing import PriceBook
 from luna_narrates.llm.calls import AgentModel
 from luna_narrates.llm.tokens import estimate_tokens
 from luna_narrates.narration.snapshot import Snapshot
@@ -17,7 +18,10 @@ PLAN_TOKENS_ESTIMATE = 300
 
 
 def estimate(
-    snapshot: Snapshot, models: dict[AgentName, AgentModel], settings: Settings
+    snapshot: Snapshot,
+    models: dict[AgentName, AgentModel],
+    settings: Settings,
+    prices: PriceBook,
 ) -> dict[str, Any]:
     """What the turn is expected to cost before it runs: the `cost_estimate` event."""
     frame = estimate_tokens(snapshot.frame.model_dump_json())
@@ -33,7 +37,7 @@ def estimate(
     complete = True
     for agent, (tokens_in, tokens_out) in expected.items():
         spec = models[agent].spec
-        price = costs.estimate(spec, tokens_in, tokens_out)
+        price = costs.estimate(prices, spec, tokens_in, tokens_out)
         total += price.cost_usd
         complete &= price.known
         per_agent.append(

@@ -28,6 +28,7 @@ from luna_narrates.agents.strategist.schemas import StrategistInput
 from luna_narrates.agents.writer import agent as writer
 from luna_narrates.agents.writer.schemas import WriterInput
 from luna_narrates.config import AGENTS, AgentName, Settings
+from luna_narrates.costs import pricing
 from luna_narrates.db.engine import Database
 from luna_narrates.db.lineage import lineage_of
 from luna_narrates.db.tables import Turn
@@ -41,7 +42,7 @@ from luna_narrates.narration import imports
 from luna_narrates.narration import snapshot as snapshots
 from luna_narrates.narration.estimate import estimate
 from luna_narrates.narration.locks import StoryLocks
-from luna_narrates.narration.records import agent_report, agent_run_row
+from luna_narrates.narration.records import agent_report, agent_run_row, price_call
 from luna_narrates.narration.schemas import (
     ImportResult,
     RegenerateRequest,
@@ -71,6 +72,7 @@ class TurnDraft:
 
     snapshot: Snapshot
     user_action: str
+    prices: pricing.PriceBook  # read with the snapshot: the turn is priced as it started
     calls: list[tuple[ModelCall, dict[str, Any]]] = field(default_factory=list)
     briefing: dict[str, Any] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)
@@ -207,10 +209,12 @@ class Narrator:
             started = time.perf_counter()
             await emit("status", stage="waiting", message="Waiting for the story to be free.")
             async with self.locks.hold(request.story_id):
-                snapshot = await self._snapshot(request, models["strategist"], prepared.regenerate)
+                snapshot, prices = await self._snapshot(
+                    request, models["strategist"], prepared.regenerate
+                )
                 await emit("status", stage="planning", message=snapshot.placement.describe())
-                await emit("cost_estimate", **estimate(snapshot, models, self.settings))
-                draft = TurnDraft(snapshot, request.user_action)
+                await emit("cost_estimate", **estimate(snapshot, models, self.settings, prices))
+                draft = TurnDraft(snapshot, request.user_action, prices)
                 await self._run_agents(draft, models, emit)
                 await emit("status", stage="saving", message="Saving the turn.")
                 response = await self._commit(draft, time.perf_counter() - started)
@@ -224,9 +228,9 @@ class Narrator:
 
     async def _snapshot(
         self, request: TurnRequest, reader: AgentModel, regenerate: int | None
-    ) -> Snapshot:
+    ) -> tuple[Snapshot, pricing.PriceBook]:
         """The story, its recent turns and what memory holds for this action, packed for the
-        model that reads the briefing (the Strategist), in one short read."""
+        model that reads the briefing (the Strategist), and the prices, in one short read."""
         [vector] = await asyncio.to_thread(self.embedder.embed, [request.user_action])
         async with self.db.sessions() as session:
             story = await stories.require_story(session, request.story_id)
@@ -240,13 +244,15 @@ class Narrator:
                 budget=self.settings.briefing_token_budget,
                 count_tokens=reader.count_tokens,
             )
-        return Snapshot(
+            prices = await pricing.load(session)
+        snapshot = Snapshot(
             story_id=story.id,
             placement=placement,
             frame=StoryFrame.model_validate(story, from_attributes=True),
             recent=[PastTurn.model_validate(t, from_attributes=True) for t in recent],
             memory=list(remembered.items),
         )
+        return snapshot, prices
 
     async def preview_briefing(
         self,
@@ -290,7 +296,7 @@ class Narrator:
             draft.calls.append((record, agent_input.model_dump(mode="json")))
             await emit(
                 "agent_complete",
-                **agent_report(record).model_dump(mode="json"),
+                **agent_report(record, draft.prices).model_dump(mode="json"),
                 output=record.output,
             )
 
@@ -334,7 +340,8 @@ class Narrator:
     async def _commit(self, draft: TurnDraft, seconds: float) -> TurnResponse:
         snapshot = draft.snapshot
         placement = snapshot.placement
-        reports = [agent_report(record) for record, _ in draft.calls]
+        priced = [price_call(record, draft.prices) for record, _ in draft.calls]
+        reports = [p.report for p in priced]
         total = sum((r.cost_usd for r in reports), Decimal(0))
         turn_id = uuid.uuid4()
         turn = Turn(
@@ -351,9 +358,9 @@ class Narrator:
             total_cost_usd=total,
             total_execution_time_seconds=seconds,
             agent_runs=[
-                agent_run_row(position, record, agent_input, report, snapshot.story_id, turn_id)
-                for position, ((record, agent_input), report) in enumerate(
-                    zip(draft.calls, reports, strict=True)
+                agent_run_row(position, record, agent_input, call, snapshot.story_id, turn_id)
+                for position, ((record, agent_input), call) in enumerate(
+                    zip(draft.calls, priced, strict=True)
                 )
             ],
         )

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from luna_narrates.costs import service as costs
+from luna_narrates.costs.pricing import PriceBook
 from luna_narrates.db.tables import AgentRun, CostLog
 from luna_narrates.llm.calls import ModelCall
 from luna_narrates.narration.schemas import AgentReport, FallbackReport
+
+
+@dataclass(frozen=True)
+class PricedCall:
+    """A model call's report, and the price row (if any) its cost was computed from."""
+
+    report: AgentReport
+    pricing_id: uuid.UUID | None
 
 
 def agent_run_row(
     position: int,
     record: ModelCall,
     agent_input: dict[str, Any],
-    report: AgentReport,
+    priced: PricedCall,
     story_id: uuid.UUID | None,
     turn_id: uuid.UUID | None,
     stage: str = "turn",
@@ -23,6 +33,7 @@ def agent_run_row(
 ) -> AgentRun:
     """The agent's row, with its cost-ledger row attached; `stage` says whether the call was
     made during the turn, by a memory job after it, or outside any story (a character)."""
+    report = priced.report
     usage = {
         "agent": record.agent,
         "provider": record.spec.provider,
@@ -37,6 +48,7 @@ def agent_run_row(
         turn_id=turn_id,
         cost_usd=report.cost_usd,
         price_known=report.price_known,
+        pricing_id=priced.pricing_id,
         **usage,
     )
     return AgentRun(
@@ -57,15 +69,19 @@ def agent_run_row(
     )
 
 
-def agent_report(record: ModelCall) -> AgentReport:
-    price = costs.price(
-        record.spec,
+def agent_report(record: ModelCall, prices: PriceBook) -> AgentReport:
+    return price_call(record, prices).report
+
+
+def price_call(record: ModelCall, prices: PriceBook) -> PricedCall:
+    tokens = (
         record.input_tokens,
         record.output_tokens,
         record.cache_read_tokens,
         record.cache_write_tokens,
     )
-    return AgentReport(
+    price = prices.price(record.spec, *tokens)
+    report = AgentReport(
         agent=record.agent,
         provider=record.spec.provider,
         model=record.spec.name,
@@ -78,11 +94,6 @@ def agent_report(record: ModelCall) -> AgentReport:
         seconds=round(record.seconds, 4),
         cost_usd=price.cost_usd,
         price_known=price.known,
-        cache_saving_usd=costs.cache_saving(
-            record.spec,
-            record.input_tokens,
-            record.output_tokens,
-            record.cache_read_tokens,
-            record.cache_write_tokens,
-        ),
+        cache_saving_usd=costs.cache_saving(prices, record.spec, *tokens),
     )
+    return PricedCall(report, price.pricing_id)

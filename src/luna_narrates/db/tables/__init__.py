@@ -15,6 +15,7 @@ from luna_narrates.db.tables.entities import Entity, EntityAlias
 from luna_narrates.db.tables.facts import Fact
 from luna_narrates.db.tables.lorebooks import Lorebook, LorebookEntry, LorebookKey, StoryLorebook
 from luna_narrates.db.tables.memory_chunks import MemoryChunk
+from luna_narrates.db.tables.model_pricing import ModelPricing
 from luna_narrates.db.tables.relationships import Relationship
 from luna_narrates.db.tables.settings import StoredSetting
 from luna_narrates.db.tables.stories import Story
@@ -41,6 +42,7 @@ __all__ = [
     "LorebookEntry",
     "LorebookKey",
     "MemoryChunk",
+    "ModelPricing",
     "Relationship",
     "StoredSetting",
     "Story",

@@ -32,4 +32,9 @@ class CostLog(Base):
     cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[Decimal] = mapped_column(Numeric(14, 8))
     price_known: Mapped[bool] = mapped_column(Boolean)
+    pricing_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("model_pricing.id", ondelete="SET NULL"),
+        index=True,
+        doc="The price the cost was computed from; None for a free or unpriced call.",
+    )
     created_at: Mapped[datetime] = created_at()
