@@ -90,7 +90,9 @@ def test_all_checks_pass_on_the_test_model(base_env: dict[str, str | None]) -> N
     assert "✓ embedder all-MiniLM-L6-v2: embeds a sentence in 384 dimensions" in result.output
     # Three agents share one model: one check.
     [model] = [line for line in lines if line.startswith(("✓ model", "✗ model"))]
-    assert model.startswith("✓ model test (preprocessor, strategist, writer): the deterministic")
+    assert model.startswith(
+        "✓ model test (preprocessor, strategist, writer, summariser, extractor): the deterministic"
+    )
     assert "135M" not in result.output
 
 

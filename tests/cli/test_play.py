@@ -14,7 +14,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from luna_narrates.cli.play import title_from, wrap_delta
+from luna_narrates.cli.play import fallback_notes, title_from, wrap_delta
 from luna_narrates.services import Services
 from luna_narrates.stories import service as stories
 from luna_narrates.timelines import service as timelines
@@ -199,3 +199,20 @@ async def test_play_starts_a_template_with_its_opening_written(
     assert story.title == "The Gilded Vault"
     assert [t.turn_number for t in turns.items] == [1]
     assert turns.items[0].user_action.startswith("A rented yacht in the harbour.")
+
+
+def test_fallbacks_are_said_after_the_turn() -> None:
+    turn = {
+        "agents": [
+            {"agent": "strategist", "provider": "fn", "model": "strategist", "fallbacks": []},
+            {
+                "agent": "writer",
+                "provider": "local",
+                "model": "smollm2",
+                "fallbacks": [{"model": "ollama:llama3.1", "error": "HTTP 503: busy"}],
+            },
+        ]
+    }
+    assert fallback_notes(turn) == [
+        "Writer: ollama:llama3.1 failed (HTTP 503: busy); local:smollm2 answered."
+    ]

@@ -39,7 +39,7 @@ async def test_providers_say_what_is_configured_and_check_the_models_in_use(
     assert found["models"] == [
         {
             "model": "test",
-            "agents": ["preprocessor", "strategist", "writer"],
+            "agents": ["preprocessor", "strategist", "writer", "summariser", "extractor"],
             "ok": True,
             "detail": "the deterministic test model (scripted, no LLM)",
         }
@@ -89,3 +89,32 @@ async def test_a_configuration_is_validated_without_being_applied(
     assert (await client.post("/providers/validate", json={"models": {}})).status_code == 422
     wrong_agent = await client.post("/providers/validate", json={"models": {"poet": "test"}})
     assert wrong_agent.status_code == 422
+
+
+async def test_fallback_chains_are_validated_model_by_model(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    services.settings.writer_fallbacks = ["local:smollm2"]
+    listed = (await client.get("/providers")).json()
+    assert {"model": "local:smollm2", "agents": ["writer fallback 1"]} in [
+        {"model": m["model"], "agents": m["agents"]} for m in listed["models"]
+    ]
+
+    response = await client.post(
+        "/providers/validate",
+        json={
+            "models": {
+                "writer": ["anthropic:claude-haiku-4-5", "local:smollm2", "test"],
+                "extractor": "test",
+            }
+        },
+    )
+    body = response.json()
+    checks = {c["model"]: c for c in body["models"]}
+    assert checks["anthropic:claude-haiku-4-5"]["agents"] == ["writer"]
+    assert checks["anthropic:claude-haiku-4-5"]["ok"] is False
+    assert checks["local:smollm2"]["agents"] == ["writer fallback 1"]
+    assert checks["test"]["agents"] == ["writer fallback 2", "extractor"]
+    assert body["ok"] is False
+    empty = await client.post("/providers/validate", json={"models": {"writer": []}})
+    assert empty.status_code == 422 and "at least one model" in empty.json()["message"]

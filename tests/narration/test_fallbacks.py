@@ -115,3 +115,21 @@ async def test_an_override_replaces_the_agents_own_model_and_keeps_its_fallbacks
 
     writer = response.json()["agents"][2]
     assert writer["model"] == "writer" and writer["fallbacks"][0]["model"] == "down:429"
+
+
+async def test_invalid_structured_output_is_retried_then_fails_clearly(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    room.plan = {"scene_location": "The water gate", "beats": "not a list"}
+
+    response = await play(client, story["id"], "I wait.")
+
+    assert response.status_code == 502
+    body = response.json()
+    assert body["agent"] == "strategist"
+    assert body["message"] == (
+        "the strategist (fn:strategist) failed: its answer did not fit the expected shape, even "
+        "when asked to fix it (tone: Field required; beats: Input should be a valid list)."
+    )
+    assert len(room.calls["strategist"]) == 3, "asked to fix its answer twice"
+    assert await counts(services) == {"turns": 0, "agent_runs": 0, "cost_logs": 0, "jobs": 0}

@@ -5,6 +5,7 @@ the chain, a refused key said plainly, timeouts, and broken streams."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -34,14 +35,16 @@ HAIKU = {
 
 
 def respond(body: dict[str, Any]) -> Any:
-    """The plan for the Strategist's output tool, the reading for the Preprocessor's, and the
-    passage for the Writer."""
-    for tool in body.get("tools") or []:
-        properties = (tool.get("input_schema") or tool["function"]["parameters"])["properties"]
-        if "beats" in properties:
-            return dict(PLAN)
-        if "situation" in properties:
-            return dict(BRIEFING)
+    """The plan for the Strategist, the reading for the Preprocessor, the passage for the
+    Writer: as a tool call's arguments, or as JSON text when the request asks for JSON under a
+    schema (Ollama's grammar-bound `response_format`)."""
+    schemas = [t.get("input_schema") or t["function"]["parameters"] for t in body.get("tools", [])]
+    response_format = body.get("response_format", {})
+    if response_format.get("type") == "json_schema":
+        schemas.append(response_format["json_schema"]["schema"])
+    for schema in schemas:
+        answer = PLAN if "beats" in schema["properties"] else BRIEFING
+        return json.dumps(answer) if response_format else dict(answer)
     return PASSAGE
 
 
@@ -211,6 +214,13 @@ async def test_ollama_through_its_openai_compatible_api_with_a_missing_model_in_
 
     body = response.json()
     assert response.status_code == 200, body
+    planning = [r.body for r in ollama.requests_to("/v1/chat/completions")][:3]
+    assert [(b["model"], b["response_format"]["type"]) for b in planning] == [
+        ("mistral", "json_schema"),  # grammar-bound JSON, not a tool call
+        ("llama3.1", "json_schema"),
+        ("llama3.1", "json_schema"),
+    ]
+    assert not any("tools" in b for b in planning)
     strategist = body["agents"][1]
     assert (strategist["provider"], strategist["model"]) == ("ollama", "llama3.1")
     assert strategist["fallbacks"][0]["model"] == "ollama:mistral"

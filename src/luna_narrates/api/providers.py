@@ -12,7 +12,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from luna_narrates.api.deps import ServicesDep
-from luna_narrates.config import AGENTS, AgentName, Settings
+from luna_narrates.config import ROLES, ModelRole, Settings
+from luna_narrates.errors import InvalidInput
 from luna_narrates.llm import health
 from luna_narrates.llm.registry import PROVIDERS
 
@@ -22,7 +23,11 @@ ModelValue = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 class ModelCheckOut(BaseModel):
     model: str
-    agents: list[AgentName] = Field(default_factory=list)
+    agents: list[str] = Field(
+        default_factory=list,
+        description="Who uses it: an agent (`writer`), or a place in its chain (`writer "
+        "fallback 1`).",
+    )
     ok: bool
     detail: str
 
@@ -43,8 +48,10 @@ class ProvidersOut(BaseModel):
 class ValidateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    models: dict[AgentName, ModelValue] = Field(
-        min_length=1, description="Agent → 'provider:model', e.g. {'writer': 'ollama:llama3.1'}."
+    models: dict[ModelRole, ModelValue | list[ModelValue]] = Field(
+        min_length=1,
+        description="Agent → 'provider:model', or its chain (its own model, then fallbacks), "
+        "e.g. {'writer': ['anthropic:claude-haiku-4-5', 'ollama:llama3.1']}.",
     )
 
 
@@ -76,21 +83,25 @@ async def list_providers(services: ServicesDep) -> ProvidersOut:
 async def validate(data: ValidateRequest, services: ServicesDep) -> ValidateOut:
     """Checks a configuration without applying it: every model parses, its provider is known
     and configured, and a local server lists it."""
-    grouped: dict[str, list[AgentName]] = {}
-    for agent in AGENTS:
-        if agent in data.models:
-            grouped.setdefault(data.models[agent].strip(), []).append(agent)
+    chains: dict[str, list[str]] = {
+        role: [value.strip()] if isinstance(value, str) else [v.strip() for v in value]
+        for role in ROLES
+        if (value := data.models.get(role)) is not None
+    }
+    if any(not chain for chain in chains.values()):
+        raise InvalidInput("A chain needs at least one model.")
+    grouped = health.group_chains(chains)
     checks = await asyncio.to_thread(_check, services.settings, grouped)
     return ValidateOut(ok=all(c.ok for c in checks), models=checks)
 
 
-def _check(settings: Settings, models: dict[str, list[AgentName]]) -> list[ModelCheckOut]:
+def _check(settings: Settings, models: dict[str, list[str]]) -> list[ModelCheckOut]:
     with httpx.Client() as http:
         return [_model_check(settings, value, agents, http) for value, agents in models.items()]
 
 
 def _model_check(
-    settings: Settings, value: str, agents: list[AgentName], http: httpx.Client
+    settings: Settings, value: str, agents: list[str], http: httpx.Client
 ) -> ModelCheckOut:
     ok, detail = health.check_model(settings, value, http, load_local=False)
     return ModelCheckOut(model=value, agents=agents, ok=ok, detail=detail)

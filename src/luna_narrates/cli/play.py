@@ -374,6 +374,8 @@ class TurnView:
             self.end_prose()
             self.status.stop()
             console.print(f"[dim]{escape(summary(data['turn']))}[/]")
+            for note in fallback_notes(data["turn"]):
+                console.print(f"[yellow]{escape(note)}[/]")
 
     def pipeline(self, current: str | None) -> str:
         steps = []
@@ -427,6 +429,16 @@ def wrap_delta(text: str, column: int, width: int) -> tuple[str, int]:
             column += 1
         out.append(char)
     return "".join(out), column
+
+
+def fallback_notes(turn: dict[str, Any]) -> list[str]:
+    """One line per model an agent fell back from, and why."""
+    return [
+        f"{a['agent'].capitalize()}: {f['model']} failed ({f['error']}); "
+        f"{a['provider']}:{a['model']} answered."
+        for a in turn["agents"]
+        for f in a.get("fallbacks", [])
+    ]
 
 
 def summary(turn: dict[str, Any]) -> str:

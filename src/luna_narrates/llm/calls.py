@@ -18,13 +18,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import (
     FallbackExceptionGroup,
     ModelAPIError,
     ModelHTTPError,
     ModelRequestTimeout,
+    UnexpectedModelBehavior,
 )
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models import Model
@@ -232,6 +233,11 @@ def describe(error: BaseException, timeout: float) -> str:
         return f"HTTP {error.status_code}: {detail}"
     if isinstance(error, ModelAPIError):
         return f"{type(error).__name__}: {error.message}"
+    if isinstance(error, UnexpectedModelBehavior) and isinstance(error.__cause__, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.__cause__.errors()
+        )
+        return f"its answer did not fit the expected shape, even when asked to fix it ({problems})"
     return f"{type(error).__name__}: {error}"
 
 

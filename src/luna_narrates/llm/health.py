@@ -8,6 +8,7 @@ model; the embedded model by loading its GGUF; the embedder by embedding one sen
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from luna_narrates.config import AGENTS, AgentName, Settings
+from luna_narrates.config import ROLES, Settings
 from luna_narrates.errors import LunaError
 from luna_narrates.llm.embeddings import DIMENSIONS, EMBEDDER_NAME, Embedder
 from luna_narrates.llm.local import gguf_path
@@ -41,13 +42,19 @@ class ModelCheck:
     detail: str
 
 
-def agents_by_model(settings: Settings) -> dict[str, list[AgentName]]:
-    """Each distinct model (as written, normalised when it parses) with the agents using it."""
-    groups: dict[str, list[AgentName]] = {}
-    for agent in AGENTS:
-        value = settings.model_for(agent)
-        spec = _parse(value)
-        groups.setdefault(str(spec) if spec else value, []).append(agent)
+def agents_by_model(settings: Settings) -> dict[str, list[str]]:
+    """Each distinct model of every agent's chain (as written, normalised when it parses) with
+    who uses it: `writer`, or `writer fallback 1` for the first model after the writer's own."""
+    return group_chains({role: settings.chain_for(role) for role in ROLES})
+
+
+def group_chains(chains: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for role, chain in chains.items():
+        for position, value in enumerate(chain):
+            spec = _parse(value)
+            label = f"{role} fallback {position}" if position else role
+            groups.setdefault(str(spec) if spec else value, []).append(label)
     return groups
 
 

@@ -135,12 +135,20 @@ def _openai_chat(name: str, base_url: str, api_key: str | None, grammar: bool = 
 
 
 def _ollama(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
-    from pydantic_ai.models.openai import OpenAIChatModel
+    """Ollama's OpenAI-compatible API. A self-hosted Ollama (0.5+) samples `json_schema`
+    answers under a grammar, so structured output asks for that rather than a tool call, which
+    small models often fumble; pydantic-ai's OllamaModel turns it off for Ollama Cloud, which
+    does not enforce the schema."""
+    from pydantic_ai.models.ollama import OllamaModel
+    from pydantic_ai.profiles import ModelProfile, merge_profile
     from pydantic_ai.providers.ollama import OllamaProvider
 
-    return OpenAIChatModel(
-        spec.name, provider=OllamaProvider(base_url=registry.settings.ollama_base_url)
-    )
+    provider = OllamaProvider(base_url=registry.settings.ollama_base_url)
+    model = OllamaModel(spec.name, provider=provider)
+    if not model.profile.get("supports_json_schema_output"):
+        return model
+    native = merge_profile(model.profile, ModelProfile(default_structured_output_mode="native"))
+    return OllamaModel(spec.name, provider=provider, profile=native)
 
 
 def _openai(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
