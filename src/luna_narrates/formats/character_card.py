@@ -156,11 +156,10 @@ def _strip_decorators(book: dict[str, Any]) -> None:
 def card_png(card: Card, image: bytes, version: Version = 3) -> bytes:
     """The card in a PNG: existing card chunks replaced, a V3 card with a `chara` V2 backfill
     for older readers. Every other chunk of the image is kept as it was."""
-    kept = [c for c in _png_chunks(image) if not _is_card_chunk(c)]
     written = [_text_chunk("chara", card_json(card, 1 if version == 1 else 2))]
     if version == 3:
         written.append(_text_chunk("ccv3", card_json(card, 3)))
-    return png_chunks.assemble(png_chunks.insert_before_end(kept, written))
+    return png_chunks.replace_texts(_png_chunks(image), CARD_KEYWORDS, written)
 
 
 def _card_in_png(png: bytes) -> Any:
@@ -222,7 +221,7 @@ def charx_icon(archive: bytes) -> bytes | None:
 
 def without_card(png: bytes) -> bytes:
     """The PNG with its card chunks removed: the portrait alone."""
-    return png_chunks.assemble([c for c in _png_chunks(png) if not _is_card_chunk(c)])
+    return png_chunks.assemble(png_chunks.without_texts(_png_chunks(png), CARD_KEYWORDS))
 
 
 def _png_chunks(png: bytes) -> list[png_chunks.Chunk]:
@@ -230,11 +229,6 @@ def _png_chunks(png: bytes) -> list[png_chunks.Chunk]:
         return png_chunks.chunks(png)
     except png_chunks.PngError as error:
         raise CardError(str(error)) from None
-
-
-def _is_card_chunk(chunk: png_chunks.Chunk) -> bool:
-    keyword = png_chunks.chunk_keyword(chunk)
-    return keyword is not None and keyword.lower() in CARD_KEYWORDS
 
 
 def _text_chunk(keyword: str, card: dict[str, Any]) -> png_chunks.Chunk:

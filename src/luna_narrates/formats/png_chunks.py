@@ -43,13 +43,19 @@ def chunks(png: bytes) -> list[Chunk]:
         raise PngError("The PNG has no image header (IHDR).")
     if found[-1][0] != b"IEND":
         raise PngError("The PNG is truncated (no IEND chunk).")
-    width, height = struct.unpack(">II", found[0][1][:8])
+    width, height = image_size(found)
     if width * height > MAX_PIXELS:
         raise PngError(
             f"The image is {width}×{height} pixels; images over {MAX_PIXELS:,} pixels are "
             "refused (a decompression bomb for whoever decodes them)."
         )
     return found
+
+
+def image_size(found: list[Chunk]) -> tuple[int, int]:
+    """(width, height) from the IHDR of chunks `chunks` has checked."""
+    width, height = struct.unpack(">II", found[0][1][:8])
+    return width, height
 
 
 def texts(found: list[Chunk], keywords: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -101,13 +107,41 @@ def text_chunk(keyword: str, text: bytes) -> Chunk:
     return b"tEXt", keyword.encode("latin-1") + b"\0" + text
 
 
+def text_or_itxt(keyword: str, text: str) -> Chunk:
+    """tEXt when the text is Latin-1 (all a tEXt chunk may hold), else an uncompressed UTF-8
+    iTXt: what Pillow's `PngInfo.add_text` writes, so A1111 and Pillow-based readers find the
+    text under the same keyword either way."""
+    try:
+        return text_chunk(keyword, text.encode("latin-1"))
+    except UnicodeEncodeError:
+        # keyword, then compression flag and method (none), empty language and translation
+        return b"iTXt", keyword.encode("latin-1") + b"\0\0\0\0\0" + text.encode()
+
+
+def replace_texts(
+    found: list[Chunk], keywords: tuple[str, ...], added: list[Chunk], *, before: bytes = b"IEND"
+) -> bytes:
+    """The PNG with its text chunks named by `keywords` dropped and `added` written just
+    before the first `before` chunk (IEND, or IDAT where Pillow writes text, so that readers
+    stopping at the pixels see it); every other chunk is kept byte for byte."""
+    return assemble(insert_before(without_texts(found, keywords), added, before))
+
+
+def without_texts(found: list[Chunk], keywords: tuple[str, ...]) -> list[Chunk]:
+    """The chunks less the text chunks whose keyword is one of `keywords` (compared without
+    case)."""
+    wanted = {k.lower() for k in keywords}
+    return [chunk for chunk in found if (chunk_keyword(chunk) or "").lower() not in wanted]
+
+
 def assemble(found: list[Chunk]) -> bytes:
     return PNG_SIGNATURE + b"".join(_pack(kind, body) for kind, body in found)
 
 
-def insert_before_end(found: list[Chunk], added: list[Chunk]) -> list[Chunk]:
-    end = next(i for i, (kind, _) in enumerate(found) if kind == b"IEND")
-    return [*found[:end], *added, *found[end:]]
+def insert_before(found: list[Chunk], added: list[Chunk], kind: bytes) -> list[Chunk]:
+    """`added` just before the first chunk of `kind`, or before IEND when there is none."""
+    at = next(i for i, (found_kind, _) in enumerate(found) if found_kind in (kind, b"IEND"))
+    return [*found[:at], *added, *found[at:]]
 
 
 def _inflate(data: bytes, budget: int) -> bytes:
