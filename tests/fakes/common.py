@@ -15,17 +15,22 @@
 
 The provider fakes (tests/fakes/anthropic.py, tests/fakes/ollama.py) word the bodies, errors and
 streams as their servers do.
+
+The image-server fakes (tests/fakes/comfyui.py, tests/fakes/a1111.py) share the recording and the
+behaviour queue, and paint real PNGs of a colour derived from the seed (`solid_png`); `InFlight`
+counts the renders they hold at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import math
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Self, TypeAlias
 
@@ -394,3 +399,58 @@ def rough_tokens(*values: Any) -> int:
     1."""
     characters = sum(len(text) for value in values for text in strings_in(value))
     return max(1, math.ceil(characters / 4))
+
+
+# Image servers (ComfyUI, Automatic1111).
+
+MAX_FAKE_IMAGE_SIDE = 512
+"""Fake renders are capped at this size a side, whatever was asked, to stay cheap."""
+
+
+def seed_colour(seed: int) -> tuple[int, int, int]:
+    """The colour a fake image server paints for `seed`: its low 24 bits as 0xRRGGBB."""
+    return (seed >> 16) & 0xFF, (seed >> 8) & 0xFF, seed & 0xFF
+
+
+def solid_png(seed: int, width: int, height: int, text: Mapping[str, str] | None = None) -> bytes:
+    """A real PNG of `seed`'s colour, `width`×`height` (capped), with tEXt chunks `text` (ComfyUI
+    writes `prompt`, A1111 `parameters`)."""
+    from PIL import Image, PngImagePlugin
+
+    size = (min(width, MAX_FAKE_IMAGE_SIDE), min(height, MAX_FAKE_IMAGE_SIDE))
+    info = PngImagePlugin.PngInfo()
+    for key, value in (text or {}).items():
+        info.add_text(key, value)
+    out = io.BytesIO()
+    Image.new("RGB", size, seed_colour(seed)).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+class InFlight:
+    """Counts the renders a fake server holds (queued or drawing) and the most it held at once,
+    so that pool tests can check a worker's capacity."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextmanager
+    def one(self) -> Iterator[None]:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.now -= 1
+            if not self.now:
+                self._idle.set()
+
+    async def idle(self) -> None:
+        """Returns once the server holds no render (one a test gave up on included)."""
+        await self._idle.wait()
+
+    def reset(self) -> None:
+        self.most = self.now

@@ -1,0 +1,1 @@
+"""Images: rendering on GPU workers (ComfyUI, Automatic1111) behind one small client interface."""

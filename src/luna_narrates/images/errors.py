@@ -1,0 +1,40 @@
+"""Why an image worker did not return an image, and whether another worker may do better."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from luna_narrates.errors import LunaError
+
+
+class ImageWorkerError(LunaError):
+    """A render failed on one worker; the message names the worker and what went wrong.
+
+    `retryable` tells the pool whether the same request may succeed on another worker: true when
+    the worker is at fault (unreachable, timed out, a 5xx, out of memory, lacking the checkpoint),
+    false when the request or the workflow is (rejected by validation, a 4xx, a node that failed on
+    its inputs), since every worker would refuse it alike.
+    """
+
+    status_code = 502
+    code = "image_worker_error"
+
+    def __init__(self, worker: str, problem: str, *, retryable: bool, **detail: Any) -> None:
+        super().__init__(
+            f"Image worker {worker}: {problem}", worker=worker, retryable=retryable, **detail
+        )
+        self.worker = worker
+        self.retryable = retryable
+
+
+class ImageWorkerTimeout(ImageWorkerError):
+    status_code = 504
+    code = "image_worker_timeout"
+
+    def __init__(self, worker: str, seconds: float, doing: str = "render") -> None:
+        super().__init__(
+            worker,
+            f"no answer within {seconds:g} s ({doing}); the worker may be overloaded or stuck.",
+            retryable=True,
+            seconds=seconds,
+        )
