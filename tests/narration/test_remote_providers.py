@@ -19,6 +19,7 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.common import BrokenJson, Fail, Hang, rate_limited
 from tests.fakes.ollama import FakeOllama, OllamaModel
 from tests.narration.test_pipeline import counts, play
+from tests.narration.test_sse import parse_sse
 from tests.scripted import BRIEFING, PLAN, Room
 
 CLAUDE = "claude-haiku-4-5"
@@ -227,3 +228,22 @@ async def test_ollama_through_its_openai_compatible_api_with_a_missing_model_in_
     assert "not found" in strategist["fallbacks"][0]["error"]
     assert body["narrative_text"] == PASSAGE
     assert body["total_cost_usd"] == "0", "models on the player's own server cost nothing"
+
+
+async def test_the_stream_reports_the_estimate_before_and_the_cost_after(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], claude: FakeAnthropic
+) -> None:
+    on_claude(services, "writer")
+
+    response = await client.get(
+        f"/narrates/stories/{story['id']}/generate", params={"action": "I wait."}
+    )
+
+    events = parse_sse(response.text)
+    [estimate] = [data for kind, data in events if kind == "cost_estimate"]
+    writer = next(a for a in estimate["agents"] if a["agent"] == "writer")
+    assert writer["model"] == f"anthropic:{CLAUDE}" and writer["price_known"] is True
+    assert Decimal(estimate["estimated_cost_usd"]) > 0
+    turn = events[-1][1]["turn"]
+    assert turn["estimated_cost_usd"] == estimate["estimated_cost_usd"], "kept with the turn"
+    assert Decimal(turn["total_cost_usd"]) == Decimal(turn["agents"][2]["cost_usd"]) > 0

@@ -73,6 +73,7 @@ class TurnDraft:
     snapshot: Snapshot
     user_action: str
     prices: pricing.PriceBook  # read with the snapshot: the turn is priced as it started
+    estimate: dict[str, Any]  # the `cost_estimate` event, before any agent ran
     calls: list[tuple[ModelCall, dict[str, Any]]] = field(default_factory=list)
     briefing: dict[str, Any] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)
@@ -213,8 +214,9 @@ class Narrator:
                     request, models["strategist"], prepared.regenerate
                 )
                 await emit("status", stage="planning", message=snapshot.placement.describe())
-                await emit("cost_estimate", **estimate(snapshot, models, self.settings, prices))
-                draft = TurnDraft(snapshot, request.user_action, prices)
+                expected = estimate(snapshot, models, self.settings, prices)
+                await emit("cost_estimate", **expected)
+                draft = TurnDraft(snapshot, request.user_action, prices, expected)
                 await self._run_agents(draft, models, emit)
                 await emit("status", stage="saving", message="Saving the turn.")
                 response = await self._commit(draft, time.perf_counter() - started)
@@ -397,6 +399,7 @@ class Narrator:
             total_cost_usd=total,
             total_execution_time_seconds=seconds,
             cost_complete=all(r.price_known for r in reports),
+            estimated_cost_usd=Decimal(draft.estimate["estimated_cost_usd"]),
             cache_saving_usd=sum((r.cache_saving_usd for r in reports), Decimal(0)),
             agents=reports,
             briefing=draft.briefing,

@@ -100,6 +100,11 @@ class TurnResponse(BaseModel):
     total_cost_usd: Decimal
     total_execution_time_seconds: float
     cost_complete: bool = Field(description="False when some model's price is unknown.")
+    estimated_cost_usd: Decimal = Field(
+        default=Decimal(0),
+        description="What the turn was expected to cost before it ran (the SSE `cost_estimate`); "
+        "`total_cost_usd` is what it cost.",
+    )
     cache_saving_usd: Decimal = Field(
         default=Decimal(0), description="What prompt caching saved across the turn's agents."
     )
