@@ -1,7 +1,7 @@
 """Whole turns on remote providers that cannot run here, through fakes that speak their wire
-protocols (tests/fakes: Anthropic's Messages API, Ollama's OpenAI-compatible API): prompt
-caching and its saving, rate limits retried with backoff, overload and outage falling through
-the chain, a refused key said plainly, timeouts, and broken streams."""
+protocols (tests/fakes: Anthropic's Messages API, Ollama's OpenAI-compatible and native APIs):
+prompt caching and its saving, rate limits retried with backoff, overload and outage falling
+through the chain, a refused key said plainly, timeouts, and broken streams."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from luna_narrates.config import ROLES
 from luna_narrates.services import Services
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.common import BrokenJson, Fail, Hang, rate_limited
@@ -247,3 +248,63 @@ async def test_the_stream_reports_the_estimate_before_and_the_cost_after(
     turn = events[-1][1]["turn"]
     assert turn["estimated_cost_usd"] == estimate["estimated_cost_usd"], "kept with the turn"
     assert Decimal(turn["total_cost_usd"]) == Decimal(turn["agents"][2]["cost_usd"]) > 0
+
+
+def respond_natively(body: dict[str, Any]) -> Any:
+    """`respond` for Ollama's native API, where the output schema comes as `format` and the
+    answer is JSON text under its grammar."""
+    schema = body.get("format")
+    if isinstance(schema, dict):
+        return json.dumps(PLAN if "beats" in schema["properties"] else BRIEFING)
+    return PASSAGE
+
+
+async def test_a_whole_turn_on_ollamas_native_api(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any]
+) -> None:
+    ollama = FakeOllama(models=[OllamaModel("llama3.1:latest")], responder=respond_natively)
+    async with ollama.serve() as url:
+        services.settings.ollama_base_url = f"{url}/v1"
+        services.settings.model_max_retries = 1
+        for role in ROLES:
+            setattr(services.settings, f"{role}_model", "ollama-native:llama3.1")
+        ollama.script(Fail(503, retry_after="0"))  # busy once: retried
+
+        response = await play(client, story["id"], "I slip in through the water gate.")
+
+    body = response.json()
+    assert response.status_code == 200, body
+    sent = [r.body for r in ollama.requests_to("/api/chat")]
+    assert len(sent) == 4, "the preprocessor's first request was retried"
+    assert [("format" in b, b["options"]["num_predict"] > 0) for b in sent[1:]] == [
+        (True, True),  # the preprocessor's reading, bound by its schema
+        (True, True),  # the strategist's plan
+        (False, True),  # the writer's passage, streamed
+    ]
+    assert body["narrative_text"] == PASSAGE
+    for agent in body["agents"]:
+        assert (agent["provider"], agent["model"]) == ("ollama-native", "llama3.1")
+        assert agent["input_tokens"] > 0 and not agent["tokens_estimated"], "Ollama's counts"
+        assert agent["fallbacks"] == []
+    assert body["total_cost_usd"] == "0", "models on the player's own server cost nothing"
+
+
+async def test_a_model_missing_from_ollama_falls_through_the_writers_chain(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    ollama = FakeOllama(models=[OllamaModel("llama3.1:latest")], responder=respond_natively)
+    async with ollama.serve() as url:
+        services.settings.ollama_base_url = url  # written without `/v1` works too
+        services.settings.writer_model = "ollama-native:mistral"  # not pulled on this server
+        services.settings.writer_fallbacks = ["ollama-native:llama3.1"]
+
+        response = await play(client, story["id"], "I listen for the guard.")
+
+    body = response.json()
+    assert response.status_code == 200, body
+    writer = body["agents"][2]
+    assert (writer["provider"], writer["model"]) == ("ollama-native", "llama3.1")
+    [fallback] = writer["fallbacks"]
+    assert fallback["model"] == "ollama-native:mistral"
+    assert fallback["error"] == "HTTP 404: model 'mistral' not found"
+    assert body["narrative_text"] == PASSAGE

@@ -27,7 +27,9 @@ from luna_narrates.costs import repository
 from luna_narrates.llm.registry import ModelSpec
 
 # Providers that run on the player's own hardware: their calls cost nothing.
-FREE_PROVIDERS = frozenset({"local", "test", "ollama", "lmstudio", "llama-cpp-server"})
+FREE_PROVIDERS = frozenset(
+    {"local", "test", "ollama", "ollama-native", "lmstudio", "llama-cpp-server"}
+)
 # Our paid providers, by the id genai-prices gives them.
 GENAI_PROVIDERS = {"openai": "openai", "anthropic": "anthropic", "google": "google"}
 OURS = {theirs: ours for ours, theirs in GENAI_PROVIDERS.items()}

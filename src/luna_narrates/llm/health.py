@@ -2,7 +2,8 @@
 
 Nothing here prints and nothing calls a paid API: a hosted provider is checked by its key being
 set; a local server (OpenAI-compatible, LM Studio, Ollama) by `GET {base_url}/models` listing the
-model; the embedded model by loading its GGUF; the embedder by embedding one sentence.
+model (Ollama's native API: `GET /api/tags`); the embedded model by loading its GGUF; the
+embedder by embedding one sentence.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from luna_narrates.config import ROLES, Settings
 from luna_narrates.errors import LunaError
 from luna_narrates.llm.embeddings import DIMENSIONS, EMBEDDER_NAME, Embedder
 from luna_narrates.llm.local import gguf_path
+from luna_narrates.llm.ollama_native import native_base_url
 from luna_narrates.llm.registry import LMSTUDIO_BASE_URL, PROVIDERS, ModelSpec
 
 HTTP_TIMEOUT_SECONDS = 3.0
@@ -31,7 +33,8 @@ KEYED_PROVIDERS = {
     "anthropic": ("anthropic_api_key", "ANTHROPIC_API_KEY"),
     "google": ("google_api_key", "GOOGLE_API_KEY"),
 }
-SERVER_PROVIDERS = ("openai-compatible", "llama-cpp-server", "lmstudio", "ollama")
+SERVER_PROVIDERS = ("openai-compatible", "llama-cpp-server", "lmstudio", "ollama", "ollama-native")
+OLLAMA_PROVIDERS = ("ollama", "ollama-native")
 SAMPLE_SENTENCE = "Ila slipped through the canal gate as the bells of Veyra rang midnight."
 
 
@@ -144,27 +147,32 @@ def server_base_url(settings: Settings, provider: str) -> str | None:
     """Where the registry sends this provider's requests (see llm/registry.py)."""
     if provider == "ollama":
         return settings.ollama_base_url
+    if provider == "ollama-native":
+        return native_base_url(settings.ollama_base_url)
     if provider == "lmstudio":
         return settings.openai_compatible_base_url or LMSTUDIO_BASE_URL
     return settings.openai_compatible_base_url
 
 
 def check_server(settings: Settings, spec: ModelSpec, http: httpx.Client) -> tuple[bool, str]:
-    """`GET {base_url}/models` answers and lists the model."""
+    """The server answers and lists the model: `GET {base_url}/models`, or Ollama's native
+    `GET {base_url}/api/tags`."""
     base_url = server_base_url(settings, spec.provider)
     if not base_url:
         return False, "set OPENAI_COMPATIBLE_BASE_URL (e.g. http://127.0.0.1:8080/v1)"
-    url = f"{base_url.rstrip('/')}/models"
+    native = spec.provider == "ollama-native"
+    url = f"{base_url.rstrip('/')}/{'api/tags' if native else 'models'}"
     uses_key = spec.provider in ("openai-compatible", "llama-cpp-server")
     key = settings.openai_compatible_api_key if uses_key else None
     try:
-        ids = list_server_models(http, url, key)
+        ids = list_ollama_models(http, url) if native else list_server_models(http, url, key)
     except httpx.HTTPStatusError as error:
         return False, f"{url} answered HTTP {error.response.status_code}"
     except httpx.HTTPError as error:
         return False, f"cannot reach {url}: {error or type(error).__name__}"
     except ValueError:
-        return False, f"{url} did not answer with an OpenAI-style model list"
+        kind = "Ollama's model list" if native else "an OpenAI-style model list"
+        return False, f"{url} did not answer with {kind}"
     if _lists(ids, spec):
         return True, f"{url} lists {spec.name}"
     shown = ", ".join(ids[:5]) + (", …" if len(ids) > 5 else "")
@@ -174,19 +182,28 @@ def check_server(settings: Settings, spec: ModelSpec, http: httpx.Client) -> tup
 def list_server_models(http: httpx.Client, url: str, key: SecretStr | None) -> list[str]:
     """The model ids of an OpenAI-style `{"object": "list", "data": [{"id": …}, …]}` answer."""
     headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key else {}
-    response = http.get(url, headers=headers, timeout=HTTP_TIMEOUT_SECONDS)
+    return _names(http.get(url, headers=headers, timeout=HTTP_TIMEOUT_SECONDS), "data", "id")
+
+
+def list_ollama_models(http: httpx.Client, url: str) -> list[str]:
+    """The `name:tag` of each model in Ollama's `{"models": [{"name": …}, …]}` answer."""
+    return _names(http.get(url, timeout=HTTP_TIMEOUT_SECONDS), "models", "name")
+
+
+def _names(response: httpx.Response, items: str, name: str) -> list[str]:
     response.raise_for_status()
     body: Any = response.json()
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+    if not isinstance(body, dict) or not isinstance(body.get(items), list):
         raise ValueError("not a model list")
-    return [str(item["id"]) for item in body["data"] if isinstance(item, dict) and "id" in item]
+    return [str(item[name]) for item in body[items] if isinstance(item, dict) and name in item]
 
 
 def _lists(ids: list[str], spec: ModelSpec) -> bool:
     if spec.name in ids:
         return True
     # Ollama lists `llama3.1:latest` and answers to `llama3.1`.
-    return spec.provider == "ollama" and ":" not in spec.name and f"{spec.name}:latest" in ids
+    latest = f"{spec.name}:latest"
+    return spec.provider in OLLAMA_PROVIDERS and ":" not in spec.name and latest in ids
 
 
 def check_embedder(embedder: Embedder | None = None) -> ModelCheck:

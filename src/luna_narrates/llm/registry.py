@@ -3,9 +3,10 @@
 Known providers: `local:smollm2` (embedded llama.cpp), `openai-compatible:<model>` (any server
 speaking the OpenAI chat API at OPENAI_COMPATIBLE_BASE_URL: LM Studio, llama.cpp server, vLLM,
 OpenRouter), `llama-cpp-server:<model>` (a llama.cpp server at the same URL, with structured
-output bound by grammar: see llm/structured.py), `lmstudio:<model>`, `ollama:<model>`,
-`openai:<model>`, `anthropic:<model>`, `google:<model>`, and `test` (a deterministic scripted
-model that needs no LLM at all).
+output bound by grammar: see llm/structured.py), `lmstudio:<model>`, `ollama:<model>` (Ollama's
+OpenAI-compatible API) and `ollama-native:<model>` (its native API, llm/ollama_native.py), both
+at OLLAMA_BASE_URL, `openai:<model>`, `anthropic:<model>`, `google:<model>`, and `test` (a
+deterministic scripted model that needs no LLM at all).
 """
 
 from __future__ import annotations
@@ -151,6 +152,12 @@ def _ollama(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
     return OllamaModel(spec.name, provider=provider, profile=native)
 
 
+def _ollama_native(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
+    from luna_narrates.llm.ollama_native import OllamaNativeModel
+
+    return OllamaNativeModel(spec.name, registry.settings.ollama_base_url)
+
+
 def _openai(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
     from pydantic_ai.models.openai import OpenAIChatModel
     from pydantic_ai.providers.openai import OpenAIProvider
@@ -191,6 +198,7 @@ PROVIDERS: dict[str, ProviderFactory] = {
     "llama-cpp-server": _openai_compatible,
     "lmstudio": _lmstudio,
     "ollama": _ollama,
+    "ollama-native": _ollama_native,
     "openai": _openai,
     "anthropic": _anthropic,
     "google": _google,
