@@ -43,6 +43,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "strategist_model": "test",
         "writer_model": "test",
         "turn_wait_seconds": 30,
+        "images_enabled": False,  # the image tests turn them on
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg,arg-type]
@@ -81,7 +82,7 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 
 
 # What a test may create that other rows hang from; emptied after each test.
-TOP_TABLES = ("stories", "lorebooks", "character_cards", "worlds", "settings")
+TOP_TABLES = ("stories", "lorebooks", "character_cards", "worlds", "settings", "image_workers")
 STORY = {
     "title": "The Canal Thief",
     "genre": "fantasy",

@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         archive,
         characters,
         health,
+        images,
         lorebooks,
         memory,
         narrate,
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(pricing.router)
     app.include_router(providers.router)
     app.include_router(settings_api.router)
+    app.include_router(images.router)
     return app
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -25,6 +25,18 @@ ROLES: tuple[ModelRole, ...] = (*AGENTS, "summariser", "extractor")
 
 # A comma-separated list in the environment (`a:b, c:d`), a list in JSON and in the API.
 ModelList = Annotated[list[str], NoDecode]
+
+
+class ImageWorkerConfig(BaseModel):
+    """One GPU worker of the image pool, as `LUNA_IMAGE_WORKERS` lists it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
+    api_type: Literal["comfyui", "automatic1111"]
+    api_url: str = Field(min_length=1, max_length=500, pattern=r"^https?://")
+    max_concurrent: int = Field(default=1, ge=1, le=64)
+    priority: int = Field(default=0, ge=-1000, le=1000, description="Lower goes first on a tie.")
 
 
 def default_data_dir() -> Path:
@@ -81,6 +93,51 @@ class Settings(BaseSettings):
         default=300.0, gt=0, description="How long a turn waits for another turn of its story."
     )
 
+    images_enabled: bool = Field(
+        default=True,
+        description="Render each turn's images (a placeholder renderer when no worker is set).",
+    )
+    luna_image_workers: list[ImageWorkerConfig] = Field(
+        default_factory=list,
+        description="JSON list of GPU workers: name, api_type (comfyui or automatic1111), "
+        "api_url, max_concurrent, priority.",
+    )
+    image_width: int = Field(default=768, ge=64, le=2048)
+    image_height: int = Field(default=512, ge=64, le=2048)
+    image_steps: int = Field(default=20, ge=1, le=150)
+    image_cfg: float = Field(default=7.0, ge=0, le=30)
+    image_checkpoint: str | None = Field(
+        default=None, description="The model file the workers draw with; unset = their own."
+    )
+    image_negative_prompt: str = Field(
+        default="blurry, low quality, text, watermark, deformed", max_length=2000
+    )
+    image_background_prompt: str = Field(
+        default="{subject}, {description}, environment concept art, wide shot, atmospheric, "
+        "detailed",
+        max_length=2000,
+    )
+    image_action_prompt: str = Field(
+        default="{subject}: {description}, dramatic scene illustration, cinematic lighting",
+        max_length=2000,
+    )
+    image_portrait_prompt: str = Field(
+        default="portrait of {subject}, {description}, character art, detailed face",
+        max_length=2000,
+    )
+    image_cache_duration_turns: int = Field(
+        default=10, ge=0, le=10_000, description="Turns a location's background is reused for."
+    )
+    image_action_every_n_turns: int = Field(
+        default=3, ge=0, le=1000, description="An action image every this many turns; 0 = never."
+    )
+    image_action_variants: int = Field(default=1, ge=1, le=8)
+    image_portrait_change_keywords: ModelList = Field(
+        default_factory=lambda: ["changed outfit", "transformed into", "now wearing"],
+        description="A character's portrait is drawn again when a passage naming them says one.",
+    )
+    image_timeout_seconds: float = Field(default=300.0, gt=0)
+
     luna_upload_max_mb: float = Field(
         default=20, gt=0, le=1024, description="The largest card or lorebook file accepted."
     )
@@ -103,7 +160,9 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator(*(f"{role}_fallbacks" for role in ROLES), mode="before")
+    @field_validator(
+        *(f"{role}_fallbacks" for role in ROLES), "image_portrait_change_keywords", mode="before"
+    )
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

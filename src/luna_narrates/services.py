@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import procrastinate
 
@@ -16,13 +17,22 @@ from luna_narrates.config import Settings
 from luna_narrates.costs import seeding
 from luna_narrates.db import migrate
 from luna_narrates.db.engine import Database, resolve_database_url
-from luna_narrates.jobs.queue import WorkerContext, build_app, enqueue_post_turn
+from luna_narrates.images.pool import ImagePool
+from luna_narrates.jobs.queue import (
+    IMAGES_QUEUE,
+    QUEUES,
+    WorkerContext,
+    build_app,
+    enqueue_post_turn,
+)
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.narration.pipeline import Narrator
 from luna_narrates.settings.service import SettingsStore
 
 log = logging.getLogger("luna_narrates")
+IMAGE_RENDERS_AT_ONCE = 4
+HEARTBEAT_SECONDS = 60.0
 
 
 @dataclass
@@ -36,6 +46,7 @@ class Services:
     narrator: Narrator
     embedder: Embedder
     store: SettingsStore
+    pool: ImagePool
 
 
 @asynccontextmanager
@@ -50,12 +61,14 @@ async def open_services(settings: Settings, *, run_worker: bool) -> AsyncIterato
     registry = ModelRegistry(settings)
     store = SettingsStore(settings, db, registry)
     await store.refresh()
+    pool = ImagePool(db, settings)
+    await pool.sync()
     jobs = build_app(url)
     embedder = Embedder()
     narrator = Narrator(
         db, registry, settings, embedder, functools.partial(enqueue_post_turn, jobs), store
     )
-    services = Services(settings, db, registry, jobs, narrator, embedder, store)
+    services = Services(settings, db, registry, jobs, narrator, embedder, store, pool)
     worker: asyncio.Task[None] | None = None
     # Every turn embeds its action; load the embedder while the server waits for the first.
     warming = asyncio.create_task(warm(embedder), name="luna-embedder")
@@ -70,6 +83,7 @@ async def open_services(settings: Settings, *, run_worker: bool) -> AsyncIterato
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+            await pool.aclose()
             await db.dispose()
 
 
@@ -82,12 +96,52 @@ async def warm(embedder: Embedder) -> None:
 
 
 async def run_job_worker(services: Services, *, wait: bool = True) -> None:
-    await services.jobs.run_worker_async(
-        install_signal_handlers=False,
-        wait=wait,
-        additional_context={
-            "luna": WorkerContext(
-                services.db, services.embedder, services.registry, services.settings, services.store
-            )
-        },
-    )
+    """Memory and lore jobs one at a time (they share the embedded model); image renders, which
+    wait on GPUs elsewhere, several at once on a worker of their own."""
+    context = {
+        "luna": WorkerContext(
+            services.db,
+            services.embedder,
+            services.registry,
+            services.settings,
+            services.store,
+            services.pool,
+        )
+    }
+    heartbeat = asyncio.create_task(beat(services.pool)) if wait else None
+    try:
+        await asyncio.gather(*workers(services, context, wait))
+    finally:
+        if heartbeat is not None:
+            heartbeat.cancel()
+
+
+def workers(services: Services, context: dict[str, Any], wait: bool) -> list[Awaitable[None]]:
+    return [
+        services.jobs.run_worker_async(
+            queues=list(QUEUES),
+            install_signal_handlers=False,
+            wait=wait,
+            additional_context=context,
+        ),
+        services.jobs.run_worker_async(
+            queues=[IMAGES_QUEUE],
+            name="images",
+            concurrency=IMAGE_RENDERS_AT_ONCE,
+            install_signal_handlers=False,
+            wait=wait,
+            additional_context=context,
+        ),
+    ]
+
+
+async def beat(pool: ImagePool) -> None:
+    """Every minute, asks each GPU worker how it is: brings back one taken offline after
+    failures, and takes away one that went down."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        if pool.configured:
+            try:
+                await pool.heartbeat()
+            except Exception as error:  # logged; the next beat tries again
+                log.warning("image worker heartbeat failed: %s", error)

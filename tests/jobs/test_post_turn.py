@@ -40,7 +40,12 @@ async def count(services: Services, table: Any) -> int:
 
 def worker(services: Services) -> WorkerContext:
     return WorkerContext(
-        services.db, services.embedder, services.registry, services.settings, services.store
+        services.db,
+        services.embedder,
+        services.registry,
+        services.settings,
+        services.store,
+        services.pool,
     )
 
 

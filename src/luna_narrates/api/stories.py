@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Response, status
 
 from luna_narrates.api.deps import NarratorDep, ServicesDep, SessionDep
+from luna_narrates.images import storage
 from luna_narrates.narration.schemas import ImportResult, StoryStarted, TurnImport, TurnRequest
 from luna_narrates.stories import service
 from luna_narrates.stories.schemas import (
@@ -65,8 +66,12 @@ async def get_story(story_id: uuid.UUID, session: SessionDep) -> StoryOut:
 
 
 @router.delete("/{story_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_story(story_id: uuid.UUID, session: SessionDep) -> Response:
+async def delete_story(
+    story_id: uuid.UUID, session: SessionDep, services: ServicesDep, after: BackgroundTasks
+) -> Response:
+    """The story and everything it holds; its image files go once the deletion committed."""
     await service.delete_story(session, story_id)
+    after.add_task(storage.remove_story, services.settings.luna_data_dir, story_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

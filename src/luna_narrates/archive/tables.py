@@ -150,11 +150,13 @@ EXPORTED = (*TURNS, *MEMORY_SPECS, *CAST_AND_LORE)
 STORY = _exported(Story, STORY_SKIPPED)
 MEMORY = tuple(spec.name for spec in MEMORY_SPECS)
 # The player's library that no story holds, exported by its own routes; the server's own
-# settings and model prices; and what the database derives from exported rows (lorebook_keys,
-# by trigger from match_keys).
+# settings, model prices and image workers; what the database derives from exported rows
+# (lorebook_keys, by trigger from match_keys); and what the archive does not carry yet (a
+# story's images: rows and files, which a later format version will bundle).
 LIBRARY = ("worlds", "world_characters")
-SERVER = ("settings", "model_pricing")
+SERVER = ("settings", "model_pricing", "image_workers")
 DERIVED = ("lorebook_keys",)
+NOT_YET = ("generated_images",)
 BY_NAME = {spec.name: spec for spec in EXPORTED}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from luna_narrates.errors import LunaError
@@ -37,4 +38,20 @@ class ImageWorkerTimeout(ImageWorkerError):
             f"no answer within {seconds:g} s ({doing}); the worker may be overloaded or stuck.",
             retryable=True,
             seconds=seconds,
+        )
+
+
+class NoImageWorker(ImageWorkerError):
+    """The pool found no worker to render on: none configured, every one offline or already
+    failed this request, or every one busy for longer than a render may wait. `workers` maps
+    each configured worker's name to why it could not take the render, so that the operator
+    knows which to look at; the pool has tried all it could, hence not `retryable`."""
+
+    status_code = 503
+    code = "no_image_worker"
+
+    def __init__(self, problem: str, workers: Mapping[str, str]) -> None:
+        why = "; ".join(f"{name}: {reason}" for name, reason in workers.items())
+        super().__init__(
+            "pool", f"{problem} ({why})" if why else problem, retryable=False, workers=dict(workers)
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,3 +51,39 @@ class RenderedImage:
 class WorkerHealth:
     ok: bool
     detail: str
+
+
+class ImageOut(BaseModel):
+    """An image a story asked for, with where it stands."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    story_id: uuid.UUID
+    turn_number: int | None = Field(description="The turn that asked for it.")
+    image_type: str = Field(description="background, action, portrait, item or scene")
+    subject: str
+    prompt: str
+    negative_prompt: str
+    settings: dict[str, Any]
+    seed: int | None
+    variant: int
+    status: str = Field(description="pending, generating, complete or failed")
+    error: str | None
+    speculative: bool
+    placeholder: bool = Field(
+        description="Drawn by the placeholder renderer (no image worker is configured)."
+    )
+    reused_from: uuid.UUID | None = Field(
+        description="A background reused from the cache: the render whose picture it shows."
+    )
+    worker_name: str | None
+    model: str | None
+    width: int | None
+    height: int | None
+    size_bytes: int | None
+    checksum: str | None
+    seconds: float | None
+    created_at: datetime
+    completed_at: datetime | None
+    url: str | None = Field(description="Where the picture is served, once complete.")

@@ -14,6 +14,7 @@ from luna_narrates.config import ModelRole, Settings
 from luna_narrates.costs import pricing
 from luna_narrates.db.engine import Database
 from luna_narrates.db.tables import AgentRun
+from luna_narrates.images.pool import ImagePool
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.llm.registry import ModelRegistry
@@ -38,6 +39,7 @@ class WorkerContext:
     registry: ModelRegistry
     settings: Settings
     store: SettingsStore
+    pool: ImagePool
 
     async def memory_model(self, role: ModelRole) -> AgentModel:
         """The role's chain as the settings stand now (another process may have changed them)."""

@@ -15,6 +15,7 @@ import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.db.engine import SEARCH_PATH_OPTION
+from luna_narrates.images import service as images
 from luna_narrates.jobs import memory
 from luna_narrates.jobs.memory import WorkerContext
 from luna_narrates.lore import tasks as lore_tasks
@@ -22,6 +23,9 @@ from luna_narrates.memory import tasks as memory_tasks
 
 POST_TURN_QUEUE = "post_turn"
 LORE_QUEUE = "lore"
+# Renders wait on GPUs elsewhere, so they get a worker of their own that runs several at once.
+IMAGES_QUEUE = "images"
+QUEUES = (POST_TURN_QUEUE, LORE_QUEUE)
 POST_TURN_TASKS = ("memory.index_turn", "memory.remember_turn")
 
 __all__ = ["WorkerContext", "build_app", "enqueue_lore_embedding", "enqueue_post_turn"]
@@ -29,6 +33,11 @@ __all__ = ["WorkerContext", "build_app", "enqueue_lore_embedding", "enqueue_post
 
 def memory_lock(story_id: uuid.UUID | str) -> str:
     return f"memory:{story_id}"
+
+
+def images_lock(story_id: uuid.UUID | str) -> str:
+    """A story's turns are planned in order: a background is reused only once drawn."""
+    return f"images:{story_id}"
 
 
 def build_app(libpq_url: str) -> procrastinate.App:
@@ -55,6 +64,20 @@ def build_app(libpq_url: str) -> procrastinate.App:
     @app.task(name="memory.summarize_arc", queue=POST_TURN_QUEUE, pass_context=True, retry=3)
     async def summarize_arc(context: procrastinate.JobContext, turn_id: str) -> None:
         await memory.summarize_arc(worker(context), uuid.UUID(turn_id))
+
+    @app.task(name="images.plan_turn", queue=IMAGES_QUEUE, pass_context=True, retry=3)
+    async def plan_turn(context: procrastinate.JobContext, turn_id: str) -> None:
+        luna = worker(context)
+        await luna.store.refresh()
+        for image_id in await images.plan_turn(luna.db, luna.settings, uuid.UUID(turn_id)):
+            await render_image.defer_async(image_id=str(image_id))
+
+    @app.task(name="images.render", queue=IMAGES_QUEUE, pass_context=True, retry=2)
+    async def render_image(context: procrastinate.JobContext, image_id: str) -> None:
+        luna = worker(context)
+        await images.render(
+            luna.db, luna.pool, luna.settings, luna.settings.luna_data_dir, uuid.UUID(image_id)
+        )
 
     @app.task(name="lore.embed_entries", queue=LORE_QUEUE, pass_context=True, retry=3)
     async def embed_entries(context: procrastinate.JobContext, lorebook_id: str) -> None:
@@ -83,10 +106,12 @@ async def enqueue_post_turn(
     story_id: uuid.UUID,
     turn_id: uuid.UUID,
     arcs: Sequence[uuid.UUID] = (),
+    *,
+    images: bool = False,
 ) -> list[int]:
     """Defers the post-turn jobs inside the caller's transaction: they exist iff the turn does.
     `arcs` (last turns of arcs whose summary a changed turn made stale) are summed up again
-    after the turn is remembered."""
+    after the turn is remembered; `images` plans the turn's images too."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     deferred = [(name, turn_id) for name in POST_TURN_TASKS]
@@ -97,5 +122,12 @@ async def enqueue_post_turn(
         job_id: Any = await task.configure(
             connection=raw.driver_connection, lock=memory_lock(story_id)
         ).defer_async(turn_id=str(target))
+        ids.append(int(job_id))
+    if images:
+        job_id = (
+            await app.tasks["images.plan_turn"]
+            .configure(connection=raw.driver_connection, lock=images_lock(story_id))
+            .defer_async(turn_id=str(turn_id))
+        )
         ids.append(int(job_id))
     return ids

@@ -380,7 +380,9 @@ class Narrator:
                     )
                 else:
                     await repository.add_turn(session, turn)
-                    await self.enqueue_post_turn(session, turn.story_id, turn.id)
+                    await self.enqueue_post_turn(
+                        session, turn.story_id, turn.id, images=self.settings.images_enabled
+                    )
         except IntegrityError as error:
             if getattr(error.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
                 raise StoryNotFound(snapshot.story_id) from error

@@ -53,6 +53,21 @@ EDITABLE = frozenset(
         "openai_compatible_base_url",
         "ollama_base_url",
         "anthropic_base_url",
+        "images_enabled",
+        "image_width",
+        "image_height",
+        "image_steps",
+        "image_cfg",
+        "image_checkpoint",
+        "image_negative_prompt",
+        "image_background_prompt",
+        "image_action_prompt",
+        "image_portrait_prompt",
+        "image_cache_duration_turns",
+        "image_action_every_n_turns",
+        "image_action_variants",
+        "image_portrait_change_keywords",
+        "image_timeout_seconds",
     }
 )
 

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 class PostTurnHook(Protocol):
     """Defers a turn's memory jobs on the caller's session, so they commit with the change or
-    not at all; `arcs` are last turns of arcs to sum up again afterwards. Answers the job ids."""
+    not at all; `arcs` are last turns of arcs to sum up again afterwards; `images` plans the
+    turn's images too. Answers the job ids."""
 
     async def __call__(
         self,
@@ -19,4 +20,6 @@ class PostTurnHook(Protocol):
         story_id: uuid.UUID,
         turn_id: uuid.UUID,
         arcs: Sequence[uuid.UUID] = (),
+        *,
+        images: bool = False,
     ) -> list[int]: ...

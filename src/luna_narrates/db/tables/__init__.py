@@ -13,6 +13,7 @@ from luna_narrates.db.tables.character_evolution_snapshots import CharacterEvolu
 from luna_narrates.db.tables.cost_logs import CostLog
 from luna_narrates.db.tables.entities import Entity, EntityAlias
 from luna_narrates.db.tables.facts import Fact
+from luna_narrates.db.tables.images import GeneratedImage, ImageWorker
 from luna_narrates.db.tables.lorebooks import Lorebook, LorebookEntry, LorebookKey, StoryLorebook
 from luna_narrates.db.tables.memory_chunks import MemoryChunk
 from luna_narrates.db.tables.model_pricing import ModelPricing
@@ -38,6 +39,8 @@ __all__ = [
     "Entity",
     "EntityAlias",
     "Fact",
+    "GeneratedImage",
+    "ImageWorker",
     "Lorebook",
     "LorebookEntry",
     "LorebookKey",
