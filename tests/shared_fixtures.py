@@ -7,17 +7,16 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = next(
+# ../shared beside the repository, or the workplace's own copy for a clone made elsewhere.
+SHARED = next(
     (
         path
-        for path in (
-            Path(__file__).resolve().parents[2] / "shared" / "fixtures",
-            Path("/work/shared/fixtures"),
-        )
+        for path in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared"))
         if path.is_dir()
     ),
     None,
 )
+FIXTURES = SHARED / "fixtures" if SHARED is not None else None
 needs_fixtures = pytest.mark.skipif(FIXTURES is None, reason="../shared/fixtures is not here")
 
 

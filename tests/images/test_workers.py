@@ -40,8 +40,9 @@ from tests.fakes.comfyui import (
     unknown_node_type,
 )
 from tests.fakes.common import CutOff, Fail, Hang, seed_colour
+from tests.shared_fixtures import SHARED
 
-TRANSCRIPT = Path(__file__).resolve().parents[3] / "shared/protocols/comfyui_transcript.jsonl"
+TRANSCRIPT = (SHARED or Path("/nonexistent")) / "protocols" / "comfyui_transcript.jsonl"
 QUICK = 1.0
 """How much longer than its timeout a timed-out render may take to fail."""
 LIGHTHOUSE = ImageRequest(
