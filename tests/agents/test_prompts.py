@@ -13,6 +13,8 @@ import pytest
 
 from luna_narrates.agents.character_writer import agent as character_writer
 from luna_narrates.agents.character_writer.schemas import CharacterIdea, SectionRequest
+from luna_narrates.agents.dreamer import agent as dreamer
+from luna_narrates.agents.dreamer.schemas import DreamerInput, KnownThing
 from luna_narrates.agents.preprocessor import agent as preprocessor
 from luna_narrates.agents.preprocessor import remember
 from luna_narrates.agents.preprocessor.memory_schemas import ArcInput, RememberInput
@@ -54,6 +56,10 @@ MEMORY = [
         source=Citation(turn=10, first_turn=1),
     ),
 ]
+WORLD = [
+    KnownThing(name="Ila", kind="character", summary="A thief; location: inside the Water Gate"),
+    KnownThing(name="The Doge's crown", kind="item", summary="Cursed; kept in the palace vault"),
+]
 
 
 def inputs(turn: int) -> dict[str, object]:
@@ -85,6 +91,15 @@ def inputs(turn: int) -> dict[str, object]:
             plan=plan,
             target_tokens=700,
         ),
+        # It dreams after the turn, while the player thinks: that turn is the latest it reads.
+        "dreamer": DreamerInput(
+            story=FRAME,
+            recent_turns=TURNS[max(0, turn - 3) : turn],
+            world=WORLD,
+            open_threads=["Who hired Ila?"],
+            already_dreamed=["The Drowned Bell", "Tavi"],
+            wanted=3,
+        ),
     }
 
 
@@ -94,6 +109,7 @@ PROMPTS = {
     "writer": writer.prompts,
     "remember": remember.remember_prompts,
     "arc": remember.arc_prompts,
+    "dreamer": dreamer.prompts,
 }
 
 
