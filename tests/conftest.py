@@ -43,7 +43,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "strategist_model": "test",
         "writer_model": "test",
         "turn_wait_seconds": 30,
-        "images_enabled": False,  # the image tests turn them on
+        "images_enabled": False,  # the image and Dreamer tests turn them on
+        "dreamer_continuous_generation": False,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg,arg-type]

@@ -54,6 +54,31 @@ CHARACTER = {
     "tags": ["veyra", "lamplighter"],
 }
 SECTION = {"text": "Brisk and secretive, but loyal once trusted."}
+DREAM = {
+    "ideas": [
+        {
+            "content_type": "character",
+            "name": "Mira the Ferrywoman",
+            "description": "A ferrywoman who smuggles thieves across the canals for silver.",
+            "metadata": [{"key": "look", "value": "grey cloak, lantern on a pole"}],
+            "confidence": 0.9,
+        },
+        {
+            "content_type": "location",
+            "name": "The Drowned Chapel",
+            "description": "A half-sunk chapel where the Doge's guards never go.",
+            "metadata": [],
+            "confidence": 0.7,
+        },
+        {
+            "content_type": "plot_twist",
+            "name": "The Crown Is Fake",
+            "description": "The cursed crown in the vault is a copy; the real one is elsewhere.",
+            "metadata": [],
+            "confidence": 0.3,
+        },
+    ]
+}
 PASSAGE = ["You slide ", "under the portcullis; ", "cold water bites. ", "A lantern swings."]
 
 
@@ -84,6 +109,7 @@ class Room:
     passage: list[str] = field(default_factory=lambda: list(PASSAGE))
     memory: Callable[[str], dict[str, Any]] = field(default=lambda prompt: dict(MEMORY))
     character: dict[str, Any] = field(default_factory=lambda: dict(CHARACTER))
+    dream: dict[str, Any] = field(default_factory=lambda: dict(DREAM))
     character_failure: BaseException | None = None
     writer_failure: BaseException | None = None
     writer_delay: float = 0.0
@@ -115,13 +141,18 @@ class Room:
         return FunctionModel(stream_function=stream, model_name="fn-writer")
 
     def remembering(self) -> FunctionModel:
-        """The memory jobs' model: a TurnMemory from `memory(prompt)`, or the arc summary."""
+        """The background jobs' model: a TurnMemory from `memory(prompt)`, the arc summary, or
+        the Dreamer's ideas (`dream`)."""
 
         def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
             tool = info.output_tools[0]
             prompt = seen(messages)
+            properties = tool.parameters_json_schema.get("properties", {})
+            if "ideas" in properties:
+                self.calls.setdefault("dreamer", []).append(prompt)
+                return ModelResponse(parts=[ToolCallPart(tool.name, dict(self.dream))])
             self.calls.setdefault("memory", []).append(prompt)
-            is_arc = "facts" not in tool.parameters_json_schema.get("properties", {})
+            is_arc = "facts" not in properties
             args = dict(ARC) if is_arc else self.memory(prompt.user)
             return ModelResponse(parts=[ToolCallPart(tool.name, args)])
 

@@ -91,7 +91,8 @@ def test_all_checks_pass_on_the_test_model(base_env: dict[str, str | None]) -> N
     # Three agents share one model: one check.
     [model] = [line for line in lines if line.startswith(("✓ model", "✗ model"))]
     assert model.startswith(
-        "✓ model test (preprocessor, strategist, writer, summariser, extractor): the deterministic"
+        "✓ model test (preprocessor, strategist, writer, summariser, extractor, dreamer): the "
+        "deterministic"
     )
     assert "135M" not in result.output
 

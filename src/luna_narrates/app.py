@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         analytics,
         archive,
         characters,
+        dreamer,
         health,
         images,
         lorebooks,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(providers.router)
     app.include_router(settings_api.router)
     app.include_router(images.router)
+    app.include_router(dreamer.router)
     return app
 
 

@@ -20,8 +20,10 @@ from pydantic_settings import (
 AgentName = Literal["preprocessor", "strategist", "writer"]
 AGENTS: tuple[AgentName, ...] = ("preprocessor", "strategist", "writer")
 # Every agent that calls a model: the turn's three, and the memory jobs' two.
-ModelRole = Literal["preprocessor", "strategist", "writer", "summariser", "extractor"]
-ROLES: tuple[ModelRole, ...] = (*AGENTS, "summariser", "extractor")
+ModelRole = Literal["preprocessor", "strategist", "writer", "summariser", "extractor", "dreamer"]
+ROLES: tuple[ModelRole, ...] = (*AGENTS, "summariser", "extractor", "dreamer")
+# The roles that work in the background: with no model of their own, the Preprocessor's chain.
+BACKGROUND_ROLES = ("summariser", "extractor", "dreamer")
 
 # A comma-separated list in the environment (`a:b, c:d`), a list in JSON and in the API.
 ModelList = Annotated[list[str], NoDecode]
@@ -66,6 +68,10 @@ class Settings(BaseSettings):
     summariser_model: str | None = Field(
         default=None, description="Writes the arc summaries; unset = the Preprocessor's model."
     )
+    dreamer_model: str | None = Field(
+        default=None,
+        description="Invents what the story may need next; unset = the Preprocessor's model.",
+    )
     extractor_model: str | None = Field(
         default=None,
         description="Writes down each turn (summary, entities, facts); unset = the Preprocessor's.",
@@ -75,6 +81,7 @@ class Settings(BaseSettings):
     writer_fallbacks: ModelList = Field(default_factory=list)
     summariser_fallbacks: ModelList = Field(default_factory=list)
     extractor_fallbacks: ModelList = Field(default_factory=list)
+    dreamer_fallbacks: ModelList = Field(default_factory=list)
     model_max_retries: int = Field(
         default=2,
         ge=0,
@@ -138,6 +145,27 @@ class Settings(BaseSettings):
     )
     image_timeout_seconds: float = Field(default=300.0, gt=0)
 
+    dreamer_continuous_generation: bool = Field(
+        default=True, description="Dream after each turn and while the story is idle."
+    )
+    dreamer_ideas_per_dream: int = Field(default=3, ge=1, le=5)
+    dreamer_speculative_pool_size: int = Field(
+        default=30, ge=1, le=1000, description="Unused ideas kept per story; the least likely go."
+    )
+    dreamer_asset_expiry_days: float = Field(
+        default=7, gt=0, le=3650, description="Unused ideas (and their images) are deleted after."
+    )
+    dreamer_variants_per_concept: int = Field(default=1, ge=0, le=8)
+    dreamer_confidence_threshold: float = Field(
+        default=0.6, ge=0, le=1, description="Only ideas this likely to be needed get images."
+    )
+    dreamer_idle_interval_seconds: float = Field(
+        default=300, ge=10, description="How often the Dreamer dreams while the player thinks."
+    )
+    dreamer_idle_stop_seconds: float = Field(
+        default=3600, ge=0, description="It stops when the story has been idle this long."
+    )
+
     luna_upload_max_mb: float = Field(
         default=20, gt=0, le=1024, description="The largest card or lorebook file accepted."
     )
@@ -191,7 +219,7 @@ class Settings(BaseSettings):
     def chain_for(self, role: ModelRole) -> list[str]:
         """The role's model, then its fallbacks in order (a memory role with no model of its
         own takes the Preprocessor's whole chain)."""
-        if role in ("summariser", "extractor") and getattr(self, f"{role}_model") is None:
+        if role in BACKGROUND_ROLES and getattr(self, f"{role}_model") is None:
             own = getattr(self, f"{role}_fallbacks")
             return [self.preprocessor_model, *(own or self.preprocessor_fallbacks)]
         return [self.model_for(role), *getattr(self, f"{role}_fallbacks")]

@@ -41,7 +41,7 @@ def test_migrations_match_the_orm(database_url: str) -> None:
 
 def test_upgrade_is_idempotent_and_at_head(database_url: str) -> None:
     migrate.upgrade(database_url)
-    assert migrate.current_revision(database_url) == "0008"
+    assert migrate.current_revision(database_url) == "0009"
 
 
 def test_memory_migration_downgrades_and_upgrades_again(database_url: str) -> None:
@@ -50,7 +50,7 @@ def test_memory_migration_downgrades_and_upgrades_again(database_url: str) -> No
     command.downgrade(migrate.alembic_config(database_url), "0001")
     assert migrate.current_revision(database_url) == "0001"
     migrate.upgrade(database_url)
-    assert migrate.current_revision(database_url) == "0008"
+    assert migrate.current_revision(database_url) == "0009"
 
 
 def test_pgvector_and_job_queue_live_in_the_database(database_url: str) -> None:

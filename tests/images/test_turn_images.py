@@ -28,7 +28,10 @@ async def drain(services: Services) -> None:
         await run_job_worker(services, wait=False)
         async with services.db.sessions() as session:
             left = await session.scalar(
-                text("SELECT count(*) FROM luna.procrastinate_jobs WHERE status = 'todo'")
+                text(
+                    "SELECT count(*) FROM luna.procrastinate_jobs WHERE status = 'todo' "
+                    "AND (scheduled_at IS NULL OR scheduled_at <= now())"
+                )
             )
         if not left:
             return

@@ -39,7 +39,14 @@ async def test_providers_say_what_is_configured_and_check_the_models_in_use(
     assert found["models"] == [
         {
             "model": "test",
-            "agents": ["preprocessor", "strategist", "writer", "summariser", "extractor"],
+            "agents": [
+                "preprocessor",
+                "strategist",
+                "writer",
+                "summariser",
+                "extractor",
+                "dreamer",
+            ],
             "ok": True,
             "detail": "the deterministic test model (scripted, no LLM)",
         }

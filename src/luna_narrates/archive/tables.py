@@ -152,11 +152,11 @@ MEMORY = tuple(spec.name for spec in MEMORY_SPECS)
 # The player's library that no story holds, exported by its own routes; the server's own
 # settings, model prices and image workers; what the database derives from exported rows
 # (lorebook_keys, by trigger from match_keys); and what the archive does not carry yet (a
-# story's images: rows and files, which a later format version will bundle).
+# story's images, rows and files, and the Dreamer's pool: a later format version will).
 LIBRARY = ("worlds", "world_characters")
 SERVER = ("settings", "model_pricing", "image_workers")
 DERIVED = ("lorebook_keys",)
-NOT_YET = ("generated_images",)
+NOT_YET = ("generated_images", "dreamer_content")
 BY_NAME = {spec.name: spec for spec in EXPORTED}
 
 

@@ -232,13 +232,14 @@ async def _cached(
     )
 
 
-def _row(
-    turn: Turn, wanted: Wanted, settings: Settings, source: GeneratedImage | None
+def pending_image(
+    story_id: uuid.UUID, wanted: Wanted, settings: Settings, **links: Any
 ) -> GeneratedImage:
-    row = GeneratedImage(
+    """A row for an image to draw, with the settings it is drawn with; `links` tie it to the
+    turn (`turn_id`) or the Dreamer's idea (`dreamer_content_id`, `speculative`)."""
+    return GeneratedImage(
         id=uuid.uuid4(),
-        story_id=turn.story_id,
-        turn_id=turn.id,
+        story_id=story_id,
         image_type=wanted.image_type,
         subject=wanted.subject,
         prompt=wanted.prompt,
@@ -254,7 +255,14 @@ def _row(
         variant=wanted.variant,
         cache_key=wanted.cache_key,
         status="pending",
+        **links,
     )
+
+
+def _row(
+    turn: Turn, wanted: Wanted, settings: Settings, source: GeneratedImage | None
+) -> GeneratedImage:
+    row = pending_image(turn.story_id, wanted, settings, turn_id=turn.id)
     if source is not None:
         row.source_image_id = source.id
         for name in SHARED_WITH_REUSE:

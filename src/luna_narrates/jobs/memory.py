@@ -47,7 +47,7 @@ class WorkerContext:
         return AgentModel.for_role(self.registry, role, MEMORY_SLOT)
 
 
-async def _run_row(
+async def run_row(
     worker: WorkerContext,
     stage: str,
     position: int,
@@ -75,7 +75,7 @@ async def remember_turn(worker: WorkerContext, turn_id: uuid.UUID) -> bool:
         known_entities=list(dict.fromkeys(context.book.display.values())),
     )
     memory, record = await remember.remember(data, await worker.memory_model("extractor"))
-    run = await _run_row(worker, "remember", REMEMBER_POSITION, record, data, context.ref)
+    run = await run_row(worker, "remember", REMEMBER_POSITION, record, data, context.ref)
     if not await tasks.write_memory(worker.db, worker.embedder, context, memory, [run]):
         return False
     return tasks.arc_is_due(context.ref.turn_number, worker.settings.arc_length_turns)
@@ -92,5 +92,5 @@ async def summarize_arc(worker: WorkerContext, turn_id: uuid.UUID) -> uuid.UUID 
         turn_summaries=context.summaries,
     )
     arc, record = await remember.summarize_arc(data, await worker.memory_model("summariser"))
-    run = await _run_row(worker, "arc", ARC_POSITION, record, data, context.turn.ref)
+    run = await run_row(worker, "arc", ARC_POSITION, record, data, context.turn.ref)
     return await tasks.write_arc(worker.db, worker.embedder, context, arc, [run])

@@ -7,6 +7,7 @@ the turns it sums up.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.db.engine import SEARCH_PATH_OPTION
 from luna_narrates.images import service as images
-from luna_narrates.jobs import memory
+from luna_narrates.jobs import dreaming, memory
 from luna_narrates.jobs.memory import WorkerContext
 from luna_narrates.lore import tasks as lore_tasks
 from luna_narrates.memory import tasks as memory_tasks
@@ -25,7 +26,9 @@ POST_TURN_QUEUE = "post_turn"
 LORE_QUEUE = "lore"
 # Renders wait on GPUs elsewhere, so they get a worker of their own that runs several at once.
 IMAGES_QUEUE = "images"
-QUEUES = (POST_TURN_QUEUE, LORE_QUEUE)
+# The Dreamer calls a model, like the memory jobs: same worker, one job at a time.
+DREAMER_QUEUE = "dreamer"
+QUEUES = (POST_TURN_QUEUE, LORE_QUEUE, DREAMER_QUEUE)
 POST_TURN_TASKS = ("memory.index_turn", "memory.remember_turn")
 
 __all__ = ["WorkerContext", "build_app", "enqueue_lore_embedding", "enqueue_post_turn"]
@@ -33,6 +36,10 @@ __all__ = ["WorkerContext", "build_app", "enqueue_lore_embedding", "enqueue_post
 
 def memory_lock(story_id: uuid.UUID | str) -> str:
     return f"memory:{story_id}"
+
+
+def dreamer_lock(story_id: uuid.UUID | str) -> str:
+    return f"dreamer:{story_id}"
 
 
 def images_lock(story_id: uuid.UUID | str) -> str:
@@ -79,6 +86,23 @@ def build_app(libpq_url: str) -> procrastinate.App:
             luna.db, luna.pool, luna.settings, luna.settings.luna_data_dir, uuid.UUID(image_id)
         )
 
+    @app.task(name="dreamer.dream", queue=DREAMER_QUEUE, pass_context=True, retry=2)
+    async def dream(context: procrastinate.JobContext, story_id: str, turn_id: str | None) -> None:
+        """After a turn (`turn_id`), or while the story is idle (None); then it dreams again
+        after `dreamer_idle_interval_seconds` while the story was played recently."""
+        luna = worker(context)
+        story = uuid.UUID(story_id)
+        for image_id in await dreaming.dream(luna, story, uuid.UUID(turn_id) if turn_id else None):
+            await render_image.defer_async(image_id=str(image_id))
+        if luna.settings.dreamer_continuous_generation and await dreaming.still_active(luna, story):
+            with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+                # No lock: a job waits for every earlier job of its lock, and this one waits
+                # minutes for its time; the queueing lock keeps one idle dream per story.
+                await dream.configure(
+                    queueing_lock=f"dreamer-idle:{story}",
+                    schedule_in={"seconds": int(luna.settings.dreamer_idle_interval_seconds)},
+                ).defer_async(story_id=story_id, turn_id=None)
+
     @app.task(name="lore.embed_entries", queue=LORE_QUEUE, pass_context=True, retry=3)
     async def embed_entries(context: procrastinate.JobContext, lorebook_id: str) -> None:
         luna = worker(context)
@@ -108,10 +132,12 @@ async def enqueue_post_turn(
     arcs: Sequence[uuid.UUID] = (),
     *,
     images: bool = False,
+    dreams: bool = False,
 ) -> list[int]:
     """Defers the post-turn jobs inside the caller's transaction: they exist iff the turn does.
     `arcs` (last turns of arcs whose summary a changed turn made stale) are summed up again
-    after the turn is remembered; `images` plans the turn's images too."""
+    after the turn is remembered; `images` plans the turn's images too, and `dreams` has the
+    Dreamer mark what the turn used and dream on."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     deferred = [(name, turn_id) for name in POST_TURN_TASKS]
@@ -128,6 +154,13 @@ async def enqueue_post_turn(
             await app.tasks["images.plan_turn"]
             .configure(connection=raw.driver_connection, lock=images_lock(story_id))
             .defer_async(turn_id=str(turn_id))
+        )
+        ids.append(int(job_id))
+    if dreams:
+        job_id = (
+            await app.tasks["dreamer.dream"]
+            .configure(connection=raw.driver_connection, lock=dreamer_lock(story_id))
+            .defer_async(story_id=str(story_id), turn_id=str(turn_id))
         )
         ids.append(int(job_id))
     return ids

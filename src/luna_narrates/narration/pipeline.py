@@ -381,7 +381,11 @@ class Narrator:
                 else:
                     await repository.add_turn(session, turn)
                     await self.enqueue_post_turn(
-                        session, turn.story_id, turn.id, images=self.settings.images_enabled
+                        session,
+                        turn.story_id,
+                        turn.id,
+                        images=self.settings.images_enabled,
+                        dreams=self.settings.dreamer_continuous_generation,
                     )
         except IntegrityError as error:
             if getattr(error.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:

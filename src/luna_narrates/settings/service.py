@@ -68,6 +68,14 @@ EDITABLE = frozenset(
         "image_action_variants",
         "image_portrait_change_keywords",
         "image_timeout_seconds",
+        "dreamer_continuous_generation",
+        "dreamer_ideas_per_dream",
+        "dreamer_speculative_pool_size",
+        "dreamer_asset_expiry_days",
+        "dreamer_variants_per_concept",
+        "dreamer_confidence_threshold",
+        "dreamer_idle_interval_seconds",
+        "dreamer_idle_stop_seconds",
     }
 )
 

@@ -22,4 +22,5 @@ class PostTurnHook(Protocol):
         arcs: Sequence[uuid.UUID] = (),
         *,
         images: bool = False,
+        dreams: bool = False,
     ) -> list[int]: ...

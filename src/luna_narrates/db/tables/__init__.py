@@ -11,6 +11,7 @@ from luna_narrates.db.tables.character_cards import (
 )
 from luna_narrates.db.tables.character_evolution_snapshots import CharacterEvolutionSnapshot
 from luna_narrates.db.tables.cost_logs import CostLog
+from luna_narrates.db.tables.dreamer_content import DreamerContent
 from luna_narrates.db.tables.entities import Entity, EntityAlias
 from luna_narrates.db.tables.facts import Fact
 from luna_narrates.db.tables.images import GeneratedImage, ImageWorker
@@ -36,6 +37,7 @@ __all__ = [
     "CharacterPortrait",
     "CharacterSkill",
     "CostLog",
+    "DreamerContent",
     "Entity",
     "EntityAlias",
     "Fact",

@@ -82,6 +82,11 @@ class GeneratedImage(Base):
     source_image_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("generated_images.id", ondelete="SET NULL")
     )
+    dreamer_content_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("dreamer_content.id", ondelete="CASCADE"),
+        index=True,
+        doc="The Dreamer's idea a speculative image shows.",
+    )
     status: Mapped[str] = mapped_column(String(12), default="pending", server_default="pending")
     error: Mapped[str | None] = mapped_column(Text)
     speculative: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

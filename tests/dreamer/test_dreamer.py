@@ -1,0 +1,133 @@
+"""The Dreamer end to end on deterministic models: ideas dreamed after a turn and drawn ahead
+of need when likely, realized (with their images) by the turn that uses them, the pool kept to
+its size and its expiry (files included), and the idle dream scheduled."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from luna_narrates.dreamer import service as dreams
+from luna_narrates.services import Services
+from tests.images.test_turn_images import drain
+from tests.narration.test_pipeline import play
+from tests.scripted import PLAN, Room
+
+
+async def pool(client: httpx.AsyncClient, story: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    response = await client.get(f"/stories/{story['id']}/dreamer/pool")
+    assert response.status_code == 200, response.text
+    return {idea["name"]: idea for idea in response.json()}
+
+
+async def test_a_turn_is_followed_by_a_dream_whose_likely_ideas_are_drawn(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    await play(client, story["id"], "I slip in through the water gate.")
+    await drain(services)
+
+    ideas = await pool(client, story)
+    assert list(ideas) == ["Mira the Ferrywoman", "The Drowned Chapel", "The Crown Is Fake"]
+    mira = ideas["Mira the Ferrywoman"]
+    assert mira["metadata"] == {"look": "grey cloak, lantern on a pole"}
+    assert mira["realized"] is False and mira["realized_in_turn"] is None
+    [image] = mira["images"]
+    assert image["speculative"] and image["placeholder"] and image["status"] == "complete"
+    assert ideas["The Drowned Chapel"]["images"][0]["status"] == "complete"
+    assert ideas["The Crown Is Fake"]["images"] == [], "a twist, and unlikely: no picture"
+    assert len({i["session_id"] for i in ideas.values()}) == 1
+    expires = datetime.fromisoformat(mira["expires_at"]) - datetime.fromisoformat(
+        mira["created_at"]
+    )
+    assert expires == timedelta(days=services.settings.dreamer_asset_expiry_days)
+    [dreamed] = room.calls["dreamer"]
+    assert "I slip in through the water gate." in dreamed.user
+    turn = (await client.get(f"/stories/{story['id']}/turns/1")).json()
+    assert ("dreamer", "dream") in [(a["agent"], a["stage"]) for a in turn["agents"]]
+
+
+async def test_the_turn_that_uses_an_idea_realizes_it_and_takes_its_picture(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    await play(client, story["id"], "I look for a way across.")
+    await drain(services)
+    room.plan = {**PLAN, "characters_present": ["Ila", "Mira the Ferrywoman"]}
+    room.dream = {"ideas": [{**room.dream["ideas"][2], "name": "A Second Twist"}]}
+    await play(client, story["id"], "I hail the ferry.")
+    await drain(services)
+
+    mira = (await pool(client, story))["Mira the Ferrywoman"]
+    assert (mira["realized"], mira["realized_in_turn"], mira["realized_by"]) == (
+        True,
+        2,
+        "strategist",
+    )
+    assert mira["images"][0]["speculative"] is False
+    turn_images = (
+        await client.get(f"/stories/{story['id']}/images", params={"turn_number": 2})
+    ).json()
+    assert mira["images"][0]["id"] in [i["id"] for i in turn_images]
+    stats = (await client.get(f"/stories/{story['id']}/dreamer/stats")).json()
+    by_type = {s["content_type"]: s for s in stats["by_type"]}
+    assert by_type["character"] | {"average_hours_to_realize": None} == {
+        "content_type": "character",
+        "dreamed": 1,
+        "realized": 1,
+        "realization_rate": 1.0,
+        "average_hours_to_realize": None,
+    }
+    assert by_type["plot_twist"]["dreamed"] == 2 and by_type["plot_twist"]["realized"] == 0
+    assert stats["pool_size"] == 3
+
+
+async def test_the_pool_keeps_its_size_and_unused_ideas_expire_with_their_files(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], data_dir: Path
+) -> None:
+    services.settings.dreamer_speculative_pool_size = 2
+    await play(client, story["id"], "I slip in.")
+    await drain(services)
+
+    ideas = await pool(client, story)
+    assert list(ideas) == ["Mira the Ferrywoman", "The Drowned Chapel"], "the least likely went"
+    files = [
+        data_dir / "images" / story["id"] / kind / f"{idea['images'][0]['id']}.png"
+        for kind, idea in zip(("portrait", "background"), ideas.values(), strict=True)
+    ]
+    assert all(file.is_file() for file in files)
+
+    async with services.db.transaction() as session:
+        gone = await dreams.expire(session, data_dir, datetime.now(UTC) + timedelta(days=8))
+
+    assert gone == 2 and await pool(client, story) == {}
+    assert not any(file.exists() for file in files), "their files went too"
+
+
+async def test_the_dreamer_dreams_again_while_the_story_is_idle(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any]
+) -> None:
+    await play(client, story["id"], "I wait.")
+    await drain(services)
+
+    async with services.db.sessions() as session:
+        scheduled = (
+            await session.execute(
+                text(
+                    "SELECT args, scheduled_at > now() FROM luna.procrastinate_jobs "
+                    "WHERE task_name = 'dreamer.dream' AND status = 'todo'"
+                )
+            )
+        ).all()
+    assert [(args["turn_id"], later) for args, later in scheduled] == [(None, True)]
+
+
+async def test_no_dreaming_when_continuous_generation_is_off(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    services.settings.dreamer_continuous_generation = False
+    await play(client, story["id"], "I wait.")
+    await drain(services)
+    assert await pool(client, story) == {} and "dreamer" not in room.calls
