@@ -131,3 +131,19 @@ async def test_no_dreaming_when_continuous_generation_is_off(
     await play(client, story["id"], "I wait.")
     await drain(services)
     assert await pool(client, story) == {} and "dreamer" not in room.calls
+
+
+async def test_a_turn_can_put_its_dream_on_another_model(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    response = await client.post(
+        "/narrate/turn",
+        json={"story_id": story["id"], "user_action": "I wait.", "dreamer_model_override": "test"},
+    )
+    assert response.status_code == 200
+    await drain(services)
+
+    turn = (await client.get(f"/stories/{story['id']}/turns/1")).json()
+    [dream] = [a for a in turn["agents"] if a["stage"] == "dream"]
+    assert (dream["agent"], dream["provider"]) == ("dreamer", "test")
+    assert "dreamer" not in room.calls, "the configured model was not asked"

@@ -15,6 +15,7 @@ from luna_narrates.db.tables import (
     Fact,
     MemoryChunk,
     StoryArc,
+    Turn,
     TurnSummary,
     story_arc_turns,
 )
@@ -146,3 +147,41 @@ async def test_similar_passages_embed_close_together(services: Services) -> None
         return sum(x * y for x, y in zip(a, b, strict=True))
 
     assert cosine(calm, also_calm) > cosine(calm, storm)
+
+
+async def test_a_turn_can_put_its_memory_jobs_on_other_models(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    services.settings.arc_length_turns = 2
+    await play(client, story, "I slip in through the water gate.")
+    response = await client.get(
+        f"/narrates/stories/{story['id']}/generate",
+        params={
+            "action": "I climb the stairs.",
+            "extractor_model_override": "test",
+            "summariser_model_override": "test",
+        },
+    )
+    assert response.status_code == 200
+    bad = await client.post(
+        "/narrate/turn",
+        json={"story_id": story["id"], "user_action": "I wait.", "dreamer_model_override": "x"},
+    )
+    assert bad.status_code == 422, "a malformed override is refused before the turn runs"
+
+    await run_job_worker(services, wait=False)
+
+    async with services.db.sessions() as session:
+        runs = (
+            await session.execute(
+                select(Turn.turn_number, AgentRun.stage, AgentRun.provider)
+                .join(Turn, Turn.id == AgentRun.turn_id)
+                .where(AgentRun.stage.in_(("remember", "arc")))
+                .order_by(Turn.turn_number, AgentRun.position)
+            )
+        ).all()
+    assert [tuple(r) for r in runs] == [
+        (1, "remember", "fn"),
+        (2, "remember", "test"),
+        (2, "arc", "test"),
+    ]

@@ -14,12 +14,14 @@ from luna_narrates.api.deps import NarratorDep
 from luna_narrates.api.stories import TurnNumber
 from luna_narrates.errors import LunaError
 from luna_narrates.narration.pipeline import Narrator, PreparedTurn
-from luna_narrates.narration.schemas import RegenerateRequest, TurnRequest, TurnResponse
+from luna_narrates.narration.schemas import (
+    ModelOverrides,
+    RegenerateRequest,
+    TurnRequest,
+    TurnResponse,
+)
 
 router = APIRouter(tags=["narration"])
-Override = Annotated[
-    str | None, Query(max_length=200, description="A 'provider:model' for this turn only.")
-]
 
 
 @router.post("/narrate/turn")
@@ -37,21 +39,14 @@ async def generate_turn(
     story_id: uuid.UUID,
     action: Annotated[str, Query(min_length=1, max_length=1_000)],
     narrator: NarratorDep,
-    writer_model_override: Override = None,
-    preprocessor_model_override: Override = None,
-    strategist_model_override: Override = None,
+    models: Annotated[ModelOverrides, Query()],
     branch_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> EventSourceResponse:
     """Streams `status`, `cost_estimate`, `agent_start`, `agent_complete`, `token`, then
     `done` with the stored turn, or `error`. A client that disconnects cancels the turn,
     and a cancelled turn stores nothing. The turn goes on `branch_id`, or the active branch."""
     request = TurnRequest(
-        story_id=story_id,
-        user_action=action,
-        writer_model_override=writer_model_override,
-        preprocessor_model_override=preprocessor_model_override,
-        strategist_model_override=strategist_model_override,
-        branch_id=branch_id,
+        story_id=story_id, user_action=action, branch_id=branch_id, **models.overrides()
     )
     prepared = await narrator.prepare(request)
     return EventSourceResponse(_sse(narrator, prepared), ping=15)
@@ -66,20 +61,12 @@ async def regenerate_turn(
     story_id: uuid.UUID,
     turn_number: TurnNumber,
     narrator: NarratorDep,
+    models: Annotated[ModelOverrides, Query()],
     action: Annotated[str | None, Query(min_length=1, max_length=1_000)] = None,
-    writer_model_override: Override = None,
-    preprocessor_model_override: Override = None,
-    strategist_model_override: Override = None,
     branch_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> EventSourceResponse:
     """The events of `POST /stories/{id}/turns/{n}/regenerate`, streamed as for a new turn."""
-    data = RegenerateRequest(
-        user_action=action,
-        writer_model_override=writer_model_override,
-        preprocessor_model_override=preprocessor_model_override,
-        strategist_model_override=strategist_model_override,
-        branch_id=branch_id,
-    )
+    data = RegenerateRequest(user_action=action, branch_id=branch_id, **models.overrides())
     prepared = await narrator.prepare_regeneration(story_id, turn_number, data)
     return EventSourceResponse(_sse(narrator, prepared), ping=15)
 

@@ -27,7 +27,10 @@ KNOWN_THINGS = 20
 
 
 async def dream(
-    worker: WorkerContext, story_id: uuid.UUID, turn_id: uuid.UUID | None
+    worker: WorkerContext,
+    story_id: uuid.UUID,
+    turn_id: uuid.UUID | None,
+    model_override: str | None = None,
 ) -> list[uuid.UUID]:
     """Answers the speculative images to render. Does nothing for a story that is gone, has
     no turn yet, or while continuous generation is off."""
@@ -43,7 +46,7 @@ async def dream(
     if found is None:
         return []
     data, ref = found
-    model = AgentModel.for_role(worker.registry, "dreamer", MEMORY_SLOT)
+    model = AgentModel.for_role(worker.registry, "dreamer", MEMORY_SLOT, model_override)
     answer, record = await dreamer.dream(data, model)
     run = await run_row(worker, "dream", DREAM_POSITION, record, data, ref)
     async with worker.db.transaction() as session:

@@ -41,10 +41,11 @@ class WorkerContext:
     store: SettingsStore
     pool: ImagePool
 
-    async def memory_model(self, role: ModelRole) -> AgentModel:
-        """The role's chain as the settings stand now (another process may have changed them)."""
+    async def memory_model(self, role: ModelRole, override: str | None = None) -> AgentModel:
+        """The role's chain as the settings stand now (another process may have changed them);
+        `override` (a turn's) replaces the role's own model."""
         await self.store.refresh()
-        return AgentModel.for_role(self.registry, role, MEMORY_SLOT)
+        return AgentModel.for_role(self.registry, role, MEMORY_SLOT, override)
 
 
 async def run_row(
@@ -63,7 +64,9 @@ async def run_row(
     return agent_run_row(position, record, inputs, priced, ref.story_id, ref.turn_id, stage)
 
 
-async def remember_turn(worker: WorkerContext, turn_id: uuid.UUID) -> bool:
+async def remember_turn(
+    worker: WorkerContext, turn_id: uuid.UUID, model: str | None = None
+) -> bool:
     """Summary, entities, facts, relationships and changes of one turn. True when an arc
     summary is due after it."""
     context = await tasks.read_turn(worker.db, turn_id, names=True)
@@ -74,14 +77,16 @@ async def remember_turn(worker: WorkerContext, turn_id: uuid.UUID) -> bool:
         turn=context.turn,
         known_entities=list(dict.fromkeys(context.book.display.values())),
     )
-    memory, record = await remember.remember(data, await worker.memory_model("extractor"))
+    memory, record = await remember.remember(data, await worker.memory_model("extractor", model))
     run = await run_row(worker, "remember", REMEMBER_POSITION, record, data, context.ref)
     if not await tasks.write_memory(worker.db, worker.embedder, context, memory, [run]):
         return False
     return tasks.arc_is_due(context.ref.turn_number, worker.settings.arc_length_turns)
 
 
-async def summarize_arc(worker: WorkerContext, turn_id: uuid.UUID) -> uuid.UUID | None:
+async def summarize_arc(
+    worker: WorkerContext, turn_id: uuid.UUID, model: str | None = None
+) -> uuid.UUID | None:
     context = await tasks.read_arc(worker.db, turn_id, worker.settings.arc_length_turns)
     if context is None:
         return None
@@ -91,6 +96,6 @@ async def summarize_arc(worker: WorkerContext, turn_id: uuid.UUID) -> uuid.UUID 
         last_turn=context.turn.ref.turn_number,
         turn_summaries=context.summaries,
     )
-    arc, record = await remember.summarize_arc(data, await worker.memory_model("summariser"))
+    arc, record = await remember.summarize_arc(data, await worker.memory_model("summariser", model))
     run = await run_row(worker, "arc", ARC_POSITION, record, data, context.turn.ref)
     return await tasks.write_arc(worker.db, worker.embedder, context, arc, [run])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import procrastinate
@@ -29,7 +29,6 @@ IMAGES_QUEUE = "images"
 # The Dreamer calls a model, like the memory jobs: same worker, one job at a time.
 DREAMER_QUEUE = "dreamer"
 QUEUES = (POST_TURN_QUEUE, LORE_QUEUE, DREAMER_QUEUE)
-POST_TURN_TASKS = ("memory.index_turn", "memory.remember_turn")
 
 __all__ = ["WorkerContext", "build_app", "enqueue_lore_embedding", "enqueue_post_turn"]
 
@@ -63,14 +62,23 @@ def build_app(libpq_url: str) -> procrastinate.App:
         await memory_tasks.index_turn(luna.db, luna.embedder, uuid.UUID(turn_id))
 
     @app.task(name="memory.remember_turn", queue=POST_TURN_QUEUE, pass_context=True, retry=3)
-    async def remember_turn(context: procrastinate.JobContext, turn_id: str) -> None:
-        if await memory.remember_turn(worker(context), uuid.UUID(turn_id)):
+    async def remember_turn(
+        context: procrastinate.JobContext,
+        turn_id: str,
+        extractor: str | None = None,
+        summariser: str | None = None,
+    ) -> None:
+        """`extractor` and `summariser`: the turn's overrides of those roles' models."""
+        if await memory.remember_turn(worker(context), uuid.UUID(turn_id), extractor):
             lock = context.job.lock
-            await summarize_arc.configure(lock=lock).defer_async(turn_id=turn_id)
+            arc = {"summariser": summariser} if summariser else {}
+            await summarize_arc.configure(lock=lock).defer_async(turn_id=turn_id, **arc)
 
     @app.task(name="memory.summarize_arc", queue=POST_TURN_QUEUE, pass_context=True, retry=3)
-    async def summarize_arc(context: procrastinate.JobContext, turn_id: str) -> None:
-        await memory.summarize_arc(worker(context), uuid.UUID(turn_id))
+    async def summarize_arc(
+        context: procrastinate.JobContext, turn_id: str, summariser: str | None = None
+    ) -> None:
+        await memory.summarize_arc(worker(context), uuid.UUID(turn_id), summariser)
 
     @app.task(name="images.plan_turn", queue=IMAGES_QUEUE, pass_context=True, retry=3)
     async def plan_turn(context: procrastinate.JobContext, turn_id: str) -> None:
@@ -87,12 +95,19 @@ def build_app(libpq_url: str) -> procrastinate.App:
         )
 
     @app.task(name="dreamer.dream", queue=DREAMER_QUEUE, pass_context=True, retry=2)
-    async def dream(context: procrastinate.JobContext, story_id: str, turn_id: str | None) -> None:
-        """After a turn (`turn_id`), or while the story is idle (None); then it dreams again
-        after `dreamer_idle_interval_seconds` while the story was played recently."""
+    async def dream(
+        context: procrastinate.JobContext,
+        story_id: str,
+        turn_id: str | None,
+        dreamer: str | None = None,
+    ) -> None:
+        """After a turn (`turn_id`, and its override of the Dreamer's model), or while the
+        story is idle (None); then it dreams again after `dreamer_idle_interval_seconds` while
+        the story was played recently."""
         luna = worker(context)
         story = uuid.UUID(story_id)
-        for image_id in await dreaming.dream(luna, story, uuid.UUID(turn_id) if turn_id else None):
+        turn = uuid.UUID(turn_id) if turn_id else None
+        for image_id in await dreaming.dream(luna, story, turn, dreamer):
             await render_image.defer_async(image_id=str(image_id))
         if luna.settings.dreamer_continuous_generation and await dreaming.still_active(luna, story):
             with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
@@ -133,6 +148,7 @@ async def enqueue_post_turn(
     *,
     images: bool = False,
     dreams: bool = False,
+    models: Mapping[str, str] | None = None,
 ) -> list[int]:
     """Defers the post-turn jobs inside the caller's transaction: they exist iff the turn does.
     `arcs` (last turns of arcs whose summary a changed turn made stale) are summed up again
@@ -140,14 +156,21 @@ async def enqueue_post_turn(
     Dreamer mark what the turn used and dream on."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    deferred = [(name, turn_id) for name in POST_TURN_TASKS]
-    deferred += [("memory.summarize_arc", arc_turn) for arc_turn in arcs]
+    models = models or {}
+    # Only the overrides given travel with a job: a job without one uses the settings.
+    remember = {"extractor": models["extractor"]} if "extractor" in models else {}
+    remember |= {"summariser": models["summariser"]} if "summariser" in models else {}
+    deferred: list[tuple[str, uuid.UUID, dict[str, str]]] = [
+        ("memory.index_turn", turn_id, {}),
+        ("memory.remember_turn", turn_id, remember),
+    ]
+    deferred += [("memory.summarize_arc", arc_turn, {}) for arc_turn in arcs]
     ids: list[int] = []
-    for name, target in deferred:
+    for name, target, overrides in deferred:
         task = app.tasks[name]
         job_id: Any = await task.configure(
             connection=raw.driver_connection, lock=memory_lock(story_id)
-        ).defer_async(turn_id=str(target))
+        ).defer_async(turn_id=str(target), **overrides)
         ids.append(int(job_id))
     if images:
         job_id = (
@@ -160,7 +183,11 @@ async def enqueue_post_turn(
         job_id = (
             await app.tasks["dreamer.dream"]
             .configure(connection=raw.driver_connection, lock=dreamer_lock(story_id))
-            .defer_async(story_id=str(story_id), turn_id=str(turn_id))
+            .defer_async(
+                story_id=str(story_id),
+                turn_id=str(turn_id),
+                **({"dreamer": models["dreamer"]} if "dreamer" in models else {}),
+            )
         )
         ids.append(int(job_id))
     return ids

@@ -74,6 +74,7 @@ class TurnDraft:
     user_action: str
     prices: pricing.PriceBook  # read with the snapshot: the turn is priced as it started
     estimate: dict[str, Any]  # the `cost_estimate` event, before any agent ran
+    background_models: dict[str, str] = field(default_factory=dict)  # the jobs' overrides
     calls: list[tuple[ModelCall, dict[str, Any]]] = field(default_factory=list)
     briefing: dict[str, Any] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)
@@ -216,7 +217,9 @@ class Narrator:
                 await emit("status", stage="planning", message=snapshot.placement.describe())
                 expected = estimate(snapshot, models, self.settings, prices)
                 await emit("cost_estimate", **expected)
-                draft = TurnDraft(snapshot, request.user_action, prices, expected)
+                draft = TurnDraft(
+                    snapshot, request.user_action, prices, expected, request.background()
+                )
                 await self._run_agents(draft, models, emit)
                 await emit("status", stage="saving", message="Saving the turn.")
                 response = await self._commit(draft, time.perf_counter() - started)
@@ -386,6 +389,7 @@ class Narrator:
                         turn.id,
                         images=self.settings.images_enabled,
                         dreams=self.settings.dreamer_continuous_generation,
+                        models=draft.background_models,
                     )
         except IntegrityError as error:
             if getattr(error.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:

@@ -29,9 +29,32 @@ class ModelOverrides(BaseModel):
     writer_model_override: str | None = Field(
         default=None, max_length=200, description="A 'provider:model' for this turn's Writer."
     )
+    extractor_model_override: str | None = Field(
+        default=None,
+        max_length=200,
+        description="A 'provider:model' for writing down this turn (its memory job).",
+    )
+    summariser_model_override: str | None = Field(
+        default=None,
+        max_length=200,
+        description="A 'provider:model' for the arc summary this turn may complete.",
+    )
+    dreamer_model_override: str | None = Field(
+        default=None,
+        max_length=200,
+        description="A 'provider:model' for the dream that follows this turn.",
+    )
 
     def overrides(self) -> dict[str, str | None]:
         return {name: getattr(self, name) for name in ModelOverrides.model_fields}
+
+    def background(self) -> dict[str, str]:
+        """The overrides of the background roles this turn prompts, by role."""
+        return {
+            role: value
+            for role in ("extractor", "summariser", "dreamer")
+            if (value := getattr(self, f"{role}_model_override"))
+        }
 
 
 class TurnRequest(ModelOverrides):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 class PostTurnHook(Protocol):
     """Defers a turn's memory jobs on the caller's session, so they commit with the change or
     not at all; `arcs` are last turns of arcs to sum up again afterwards; `images` plans the
-    turn's images too. Answers the job ids."""
+    turn's images too; `models` are this turn's model overrides of the background roles
+    (extractor, summariser, dreamer). Answers the job ids."""
 
     async def __call__(
         self,
@@ -23,4 +24,5 @@ class PostTurnHook(Protocol):
         *,
         images: bool = False,
         dreams: bool = False,
+        models: Mapping[str, str] | None = None,
     ) -> list[int]: ...
