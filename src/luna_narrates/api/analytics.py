@@ -81,7 +81,7 @@ async def projection(
     session: SessionDep,
     turns_per_month: Annotated[int, Query(ge=1, le=10_000_000)] = 1_000,
     compare_model: Annotated[
-        str, Query(max_length=200, description="'provider:model' priced by genai-prices.")
+        str, Query(max_length=200, description="'provider:model', priced from model_pricing.")
     ] = analytics.DEFAULT_COMPARE,
 ) -> Projection:
     """A month at the mix of your latest turns, against every agent on one premium model."""
