@@ -144,6 +144,12 @@ class Settings(BaseSettings):
         description="A character's portrait is drawn again when a passage naming them says one.",
     )
     image_timeout_seconds: float = Field(default=300.0, gt=0)
+    image_stream_wait_seconds: float = Field(
+        default=120,
+        ge=0,
+        le=3600,
+        description="How long a turn's stream stays open after `done` for its images.",
+    )
 
     dreamer_continuous_generation: bool = Field(
         default=True, description="Dream after each turn and while the story is idle."

@@ -4,6 +4,8 @@ served, reused from the cache while the scene stays, and gone with their story."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import uuid
 from pathlib import Path
@@ -19,6 +21,7 @@ from luna_narrates.images import service as images
 from luna_narrates.services import Services, run_job_worker
 from tests.fakes.a1111 import FakeA1111
 from tests.narration.test_pipeline import play
+from tests.narration.test_sse import parse_sse
 from tests.scripted import PASSAGE, Room
 
 
@@ -137,3 +140,29 @@ async def test_an_unknown_or_unfinished_image_is_refused(
 
     assert pending.status_code == 409
     assert pending.json()["message"].startswith(f"Image {first} is pending")
+
+
+async def test_the_turn_stream_says_when_each_image_is_ready(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any]
+) -> None:
+    worker = asyncio.create_task(run_job_worker(services))
+    try:
+        response = await client.get(
+            f"/narrates/stories/{story['id']}/generate", params={"action": "I slip in."}
+        )
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+    events = parse_sse(response.text)
+    kinds = [kind for kind, _ in events]
+    done = kinds.index("done")
+    ready = [data for kind, data in events if kind == "image_ready"]
+    assert kinds[done + 1 :] == ["image_ready"] * 3, "after the turn, one event per image"
+    assert {(i["image_type"], i["status"]) for i in ready} == {
+        ("background", "complete"),
+        ("portrait", "complete"),
+    }
+    picture = await client.get(ready[0]["url"])
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"

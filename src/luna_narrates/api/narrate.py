@@ -11,8 +11,10 @@ from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse
 
 from luna_narrates.api.deps import NarratorDep
+from luna_narrates.api.images import image_out
 from luna_narrates.api.stories import TurnNumber
 from luna_narrates.errors import LunaError
+from luna_narrates.images import service as images
 from luna_narrates.narration.pipeline import Narrator, PreparedTurn
 from luna_narrates.narration.schemas import (
     ModelOverrides,
@@ -44,7 +46,9 @@ async def generate_turn(
 ) -> EventSourceResponse:
     """Streams `status`, `cost_estimate`, `agent_start`, `agent_complete`, `token`, then
     `done` with the stored turn, or `error`. A client that disconnects cancels the turn,
-    and a cancelled turn stores nothing. The turn goes on `branch_id`, or the active branch."""
+    and a cancelled turn stores nothing. The turn goes on `branch_id`, or the active branch.
+    After `done`, an `image_ready` comes for each of the turn's images drawn while the client
+    stays (up to `IMAGE_STREAM_WAIT_SECONDS`); the stream ends when none is left to draw."""
     request = TurnRequest(
         story_id=story_id, user_action=action, branch_id=branch_id, **models.overrides()
     )
@@ -72,11 +76,23 @@ async def regenerate_turn(
 
 
 async def _sse(narrator: Narrator, prepared: PreparedTurn) -> AsyncIterator[dict[str, Any]]:
+    """The turn's events; then, while the client stays (`IMAGE_STREAM_WAIT_SECONDS` at most),
+    an `image_ready` for each of the turn's images as it is drawn."""
+    turn_id = None
     try:
         async for event in narrator.events(prepared):
             yield {"event": event.type, "data": json.dumps(event.data)}
+            if event.type == "done":
+                turn_id = uuid.UUID(event.data["turn"]["turn_id"])
     except LunaError as error:
         yield {
             "event": "error",
             "data": json.dumps({"status": error.status_code, **error.to_dict()}),
         }
+    settings = narrator.settings
+    if turn_id is None or not settings.images_enabled or not settings.image_stream_wait_seconds:
+        return
+    async for image, number in images.watch_turn(
+        narrator.db, turn_id, limit=settings.image_stream_wait_seconds
+    ):
+        yield {"event": "image_ready", "data": image_out(image, number).model_dump_json()}

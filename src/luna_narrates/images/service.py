@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -177,6 +177,34 @@ async def _finish(db: Database, image_id: uuid.UUID, values: dict[str, Any]) -> 
             .where(GeneratedImage.source_image_id == image_id)
             .values(**shared)
         )
+
+
+async def watch_turn(
+    db: Database, turn_id: uuid.UUID, *, limit: float, settle: float = 10.0, every: float = 0.5
+) -> AsyncIterator[tuple[GeneratedImage, int | None]]:
+    """The turn's images as each is drawn, until none is left to draw, `settle` seconds pass
+    with none planned (the turn asked for none), or `limit` seconds pass."""
+    seen: set[uuid.UUID] = set()
+    started = time.monotonic()
+    while (waited := time.monotonic() - started) < limit:
+        async with db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(GeneratedImage, Turn.turn_number)
+                    .join(Turn, Turn.id == GeneratedImage.turn_id)
+                    .where(GeneratedImage.turn_id == turn_id)
+                    .order_by(GeneratedImage.created_at, GeneratedImage.variant)
+                )
+            ).all()
+        for image, number in rows:
+            if image.status == "complete" and image.id not in seen:
+                seen.add(image.id)
+                yield image, number
+        if rows and all(image.status in ("complete", "failed") for image, _ in rows):
+            return
+        if not rows and waited >= settle:
+            return
+        await asyncio.sleep(every)
 
 
 async def images_of(

@@ -68,6 +68,7 @@ EDITABLE = frozenset(
         "image_action_variants",
         "image_portrait_change_keywords",
         "image_timeout_seconds",
+        "image_stream_wait_seconds",
         "dreamer_continuous_generation",
         "dreamer_ideas_per_dream",
         "dreamer_speculative_pool_size",
