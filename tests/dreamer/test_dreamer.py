@@ -147,3 +147,26 @@ async def test_a_turn_can_put_its_dream_on_another_model(
     [dream] = [a for a in turn["agents"] if a["stage"] == "dream"]
     assert (dream["agent"], dream["provider"]) == ("dreamer", "test")
     assert "dreamer" not in room.calls, "the configured model was not asked"
+
+
+async def test_the_briefing_offers_the_ideas_the_action_names_or_comes_close_to(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any]
+) -> None:
+    await play(client, story["id"], "I slip in.")
+    await drain(services)
+
+    async def briefing(action: str) -> dict[str, dict[str, Any]]:
+        response = await client.get(
+            f"/stories/{story['id']}/briefing", params={"action": action, "budget": 1500}
+        )
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        return {i["source"]["title"]: i for i in items if i["kind"] == "dream"}
+
+    named = await briefing("I whistle for Mira the Ferrywoman.")
+    mira = named["Mira the Ferrywoman"]
+    assert mira["text"].startswith("Mira the Ferrywoman (character, not yet in the story): ")
+    assert "names" in mira["reason"]
+    close = await briefing("I look for a chapel half under the water where guards never go.")
+    assert "The Drowned Chapel" in close and "meaning" in close["The Drowned Chapel"]["reason"]
+    assert "The Crown Is Fake" not in close | named, "plot twists are the Strategist's to find"

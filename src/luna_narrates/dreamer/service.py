@@ -70,6 +70,7 @@ async def store_ideas(
                 description=idea["description"],
                 details=idea.get("metadata") or {},
                 confidence=idea["confidence"],
+                embedding=idea.get("embedding"),
                 created_at=now,
                 expires_at=expires,
             )

@@ -5,6 +5,7 @@ rows on the turn that prompted it (stage `dream`)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -49,6 +50,8 @@ async def dream(
     model = AgentModel.for_role(worker.registry, "dreamer", MEMORY_SLOT, model_override)
     answer, record = await dreamer.dream(data, model)
     run = await run_row(worker, "dream", DREAM_POSITION, record, data, ref)
+    texts = [f"{idea.name}: {idea.description}" for idea in answer.ideas]
+    vectors = await asyncio.to_thread(worker.embedder.embed, texts) if texts else []
     async with worker.db.transaction() as session:
         if await session.get(Turn, ref.turn_id) is None:
             return []  # the story, or the turn, went while the Dreamer dreamed
@@ -56,8 +59,9 @@ async def dream(
             {
                 **idea.model_dump(exclude={"metadata"}),
                 "metadata": {detail.key: detail.value for detail in idea.metadata},
+                "embedding": vector,
             }
-            for idea in answer.ideas
+            for idea, vector in zip(answer.ideas, vectors, strict=True)
         ]
         added = await dreams.store_ideas(session, story_id, ideas, settings)
         images = dreams.speculative_images(added, settings) if settings.images_enabled else []

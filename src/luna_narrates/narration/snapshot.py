@@ -14,6 +14,7 @@ from luna_narrates.agents.schemas import PastTurn, StoryFrame
 from luna_narrates.characters.briefing import cast_briefing
 from luna_narrates.db.lineage import Lineage, lineage_of
 from luna_narrates.db.tables import Branch, Turn
+from luna_narrates.dreamer import briefing as dream_briefing
 from luna_narrates.lore import briefing as lore_briefing
 from luna_narrates.lore.briefing import LoreQuery
 from luna_narrates.memory import service as memory
@@ -129,5 +130,9 @@ async def recall(
         character_books=cast.books,
         user_name=cast.user_name,
     )
-    extra = [*cast.candidates, *await lore_briefing.candidates(session, lore_query)]
+    extra = [
+        *cast.candidates,
+        *await lore_briefing.candidates(session, lore_query),
+        *await dream_briefing.candidates(session, lineage.story_id, messages, vector),
+    ]
     return recent, await memory.briefing(session, lineage, query, budget, count_tokens, extra)

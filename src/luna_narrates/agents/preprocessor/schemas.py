@@ -25,6 +25,7 @@ ItemKind = Literal[
     "arc",
     "lore",
     "character",
+    "dream",
 ]
 
 
@@ -45,6 +46,9 @@ class Citation(BaseModel):
     lorebook_id: uuid.UUID | None = None
     lore_entry_id: uuid.UUID | None = None
     character_id: uuid.UUID | None = None
+    dream_id: uuid.UUID | None = Field(
+        default=None, description="An idea of the Dreamer's pool, not yet in the story."
+    )
     title: str | None = Field(default=None, description="The lore entry's or character's name.")
     fired: bool | None = Field(
         default=None,
@@ -57,6 +61,8 @@ class Citation(BaseModel):
             return f"lore: {self.title}"
         if self.character_id is not None:
             return f"card: {self.title}"
+        if self.dream_id is not None:
+            return f"idea: {self.title}"
         if self.first_turn is not None:
             return f"turns {self.first_turn}-{self.turn}"
         return f"turn {self.turn}"

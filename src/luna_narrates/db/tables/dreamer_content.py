@@ -6,11 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from luna_narrates.db.tables.base import Base, created_at, uuid_pk
+from luna_narrates.db.tables.memory_chunks import EMBEDDING_DIMENSIONS
 
 
 class DreamerContent(Base):
@@ -37,6 +39,9 @@ class DreamerContent(Base):
     description: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column("metadata", JSONB)
     confidence: Mapped[float]
+    embedding: Mapped[list[float] | None] = mapped_column(
+        Vector(EMBEDDING_DIMENSIONS), doc="Of its name and description: found by meaning."
+    )
     created_at: Mapped[datetime] = created_at()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     realized_in_turn: Mapped[uuid.UUID | None] = mapped_column(
