@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from luna_narrates.api.deps import refresh_settings
 from luna_narrates.config import Settings
-from luna_narrates.errors import LunaError
+from luna_narrates.errors import LunaError, problems
 from luna_narrates.services import open_services
 
 log = logging.getLogger("luna_narrates")
@@ -84,20 +84,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
-            for e in error.errors()
-        ]
+        found = problems(error.errors())
         return JSONResponse(
-            {"error": "invalid_input", "message": "; ".join(problems), "problems": problems},
+            {"error": "invalid_input", "message": "; ".join(found), "problems": found},
             status_code=422,
         )
 
     @app.exception_handler(ValidationError)
     async def invalid_value(request: Request, error: ValidationError) -> JSONResponse:
-        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
         return JSONResponse(
-            {"error": "invalid_input", "message": "; ".join(problems)}, status_code=422
+            {"error": "invalid_input", "message": "; ".join(problems(error.errors()))},
+            status_code=422,
         )
 
     @app.exception_handler(Exception)

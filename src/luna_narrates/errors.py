@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 
@@ -55,3 +56,12 @@ class ProviderTimeout(ProviderError):
 class ConfigurationError(LunaError):
     status_code = 500
     code = "configuration_error"
+
+
+def problems(errors: Iterable[Mapping[str, Any]]) -> list[str]:
+    """pydantic's validation errors as `where: what` lines (a request's `body` left out of
+    where; a whole value that is wrong is `value`)."""
+    return [
+        f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'value'}: {e['msg']}"
+        for e in errors
+    ]

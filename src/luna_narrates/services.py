@@ -66,7 +66,7 @@ async def open_services(settings: Settings, *, run_worker: bool) -> AsyncIterato
     jobs = build_app(url)
     embedder = Embedder()
     narrator = Narrator(
-        db, registry, settings, embedder, functools.partial(enqueue_post_turn, jobs), store
+        db, registry, settings, embedder, functools.partial(enqueue_post_turn, jobs)
     )
     services = Services(settings, db, registry, jobs, narrator, embedder, store, pool)
     worker: asyncio.Task[None] | None = None

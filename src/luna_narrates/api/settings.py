@@ -22,8 +22,7 @@ EXAMPLE = {
 
 @router.get("")
 async def show_settings(services: ServicesDep) -> SettingsOut:
-    await services.store.refresh()
-    return services.store.show()
+    return services.store.show()  # the request refreshed it
 
 
 @router.put("")

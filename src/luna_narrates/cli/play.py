@@ -25,12 +25,13 @@ from rich.table import Table
 from rich.text import Text
 
 from luna_narrates.config import AGENTS, Settings
-from luna_narrates.errors import LunaError
+from luna_narrates.errors import LunaError, problems
 
 if TYPE_CHECKING:
     from luna_narrates.narration.pipeline import Narrator, PreparedTurn
     from luna_narrates.narration.schemas import TurnEvent
     from luna_narrates.services import Services
+    from luna_narrates.settings.service import SettingsStore
     from luna_narrates.stories.schemas import StoryOut
 
 console = Console(highlight=False)
@@ -124,9 +125,7 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
 
 
 def validation_message(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in error.errors()
-    )
+    return "; ".join(problems(error.errors()))
 
 
 async def run_session(
@@ -148,7 +147,7 @@ async def run_session(
         else:
             story = await choose_story(services, story_id, premise, title)
         if story is not None:
-            await play_loop(services.narrator, story)
+            await play_loop(services.narrator, services.store, story)
 
 
 async def start_from_template(
@@ -271,9 +270,11 @@ async def resume_story(services: Services, story_id: uuid.UUID) -> StoryOut:
     return story
 
 
-async def play_loop(narrator: Narrator, story: StoryOut) -> None:
+async def play_loop(narrator: Narrator, store: SettingsStore, story: StoryOut) -> None:
+    """Each command runs on the settings as they stand, whichever process changed them."""
     console.print("[dim]What do you do? /help lists the commands.[/]")
     while (line := await read_line()) is not None:
+        await store.refresh()
         action = line.strip()
         if action in QUIT_COMMANDS:
             break

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Self
 
 import httpx
@@ -21,7 +22,7 @@ Drawn = tuple[bytes, int, str | None, dict[str, Any]]
 """What a server gave: the image bytes, the seed, the model and what it said."""
 
 
-class HttpWorker:
+class HttpWorker(ABC):
     """A base for the clients. A subclass draws in `_draw` and checks itself in `_health`;
     `render` bounds the whole render by `timeout` and times it, `health` by a few seconds."""
 
@@ -65,11 +66,11 @@ class HttpWorker:
         except ImageWorkerError as error:
             return WorkerHealth(False, error.message)
 
-    async def _draw(self, request: ImageRequest) -> Drawn:
-        raise NotImplementedError
+    @abstractmethod
+    async def _draw(self, request: ImageRequest) -> Drawn: ...
 
-    async def _health(self, seconds: float) -> WorkerHealth:
-        raise NotImplementedError
+    @abstractmethod
+    async def _health(self, seconds: float) -> WorkerHealth: ...
 
     def _fail(self, problem: str, *, retryable: bool, **detail: Any) -> ImageWorkerError:
         return ImageWorkerError(self.base_url, problem, retryable=retryable, **detail)

@@ -158,8 +158,7 @@ async def enqueue_post_turn(
     raw = await connection.get_raw_connection()
     models = models or {}
     # Only the overrides given travel with a job: a job without one uses the settings.
-    remember = {"extractor": models["extractor"]} if "extractor" in models else {}
-    remember |= {"summariser": models["summariser"]} if "summariser" in models else {}
+    remember = {role: models[role] for role in ("extractor", "summariser") if role in models}
     deferred: list[tuple[str, uuid.UUID, dict[str, str]]] = [
         ("memory.index_turn", turn_id, {}),
         ("memory.remember_turn", turn_id, remember),
@@ -186,7 +185,7 @@ async def enqueue_post_turn(
             .defer_async(
                 story_id=str(story_id),
                 turn_id=str(turn_id),
-                **({"dreamer": models["dreamer"]} if "dreamer" in models else {}),
+                **{role: models[role] for role in ("dreamer",) if role in models},
             )
         )
         ids.append(int(job_id))

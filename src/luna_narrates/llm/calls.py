@@ -34,7 +34,7 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RunUsage
 
 from luna_narrates.config import ModelRole
-from luna_narrates.errors import LunaError, ProviderError, ProviderTimeout
+from luna_narrates.errors import LunaError, ProviderError, ProviderTimeout, problems
 from luna_narrates.llm.registry import ModelRegistry, ModelSpec
 from luna_narrates.llm.tokens import estimate_tokens, token_counter
 
@@ -234,10 +234,8 @@ def describe(error: BaseException, timeout: float) -> str:
     if isinstance(error, ModelAPIError):
         return f"{type(error).__name__}: {error.message}"
     if isinstance(error, UnexpectedModelBehavior) and isinstance(error.__cause__, ValidationError):
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.__cause__.errors()
-        )
-        return f"its answer did not fit the expected shape, even when asked to fix it ({problems})"
+        wrong = "; ".join(problems(error.__cause__.errors()))
+        return f"its answer did not fit the expected shape, even when asked to fix it ({wrong})"
     return f"{type(error).__name__}: {error}"
 
 

@@ -10,6 +10,7 @@ A subclass only says how to `generate`.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -119,10 +120,10 @@ class ChatModel(FunctionModel):
         )
         self._system = system
 
+    @abstractmethod
     def generate(self, generation: Generation) -> AsyncIterator[str]:
         """Yields text as it is generated, under the schema's grammar when there is one, and
         fills in the generation's usage and finish reason by the end."""
-        raise NotImplementedError
 
     async def _respond(self, messages: list[ModelMessage], info: Any) -> ModelResponse:
         schema, tool_name = output_schema(info.model_request_parameters)

@@ -52,7 +52,6 @@ from luna_narrates.narration.schemas import (
     TurnResponse,
 )
 from luna_narrates.narration.snapshot import Snapshot
-from luna_narrates.settings.service import SettingsStore
 from luna_narrates.stories import repository
 from luna_narrates.stories import service as stories
 from luna_narrates.stories.errors import StoryNotFound
@@ -96,14 +95,12 @@ class Narrator:
         settings: Settings,
         embedder: Embedder,
         enqueue_post_turn: PostTurnHook,
-        store: SettingsStore,
     ) -> None:
         self.db = db
         self.registry = registry
         self.settings = settings
         self.embedder = embedder
         self.enqueue_post_turn = enqueue_post_turn
-        self.store = store
         self.locks = StoryLocks(
             db,
             lease=timedelta(seconds=settings.model_timeout_seconds * len(AGENTS) + 60),
@@ -136,8 +133,7 @@ class Narrator:
 
     async def prepare(self, request: TurnRequest) -> PreparedTurn:
         """Everything that can be refused before a turn starts: bad models (422), no story (404).
-        The turn runs on the settings as they stand now, whichever process changed them."""
-        await self.store.refresh()
+        The caller has refreshed the settings (every HTTP request does; so does `luna play`)."""
         models = self.resolve_models(request)
         async with self.db.sessions() as session:
             await stories.require_story(session, request.story_id)

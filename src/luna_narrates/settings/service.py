@@ -26,7 +26,7 @@ from luna_narrates.config import (
 )
 from luna_narrates.db.engine import Database
 from luna_narrates.db.health import mask_database_url
-from luna_narrates.errors import Conflict, InvalidInput
+from luna_narrates.errors import Conflict, InvalidInput, problems
 from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.settings import repository
 from luna_narrates.settings.schemas import SettingOut, SettingsOut
@@ -118,8 +118,8 @@ class SettingsStore:
 
     async def update(self, changes: dict[str, Any]) -> SettingsOut:
         """Checks every change first (422 for an unknown or invalid one, 409 for a locked one),
-        then stores them all in one transaction; `null` forgets a stored value."""
-        await self.refresh()
+        then stores them all in one transaction; `null` forgets a stored value. The caller has
+        refreshed the store (every HTTP request does)."""
         unknown = sorted(set(changes) - set(Settings.model_fields))
         if unknown:
             raise InvalidInput(f"Unknown settings: {', '.join(unknown)}.", settings=unknown)
@@ -152,10 +152,8 @@ class SettingsStore:
         try:
             candidate = Settings.model_validate({**current, **changes})
         except ValidationError as error:
-            problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
-            raise InvalidInput(
-                f"Invalid settings: {'; '.join(problems)}.", errors=problems
-            ) from None
+            found = problems(error.errors())
+            raise InvalidInput(f"Invalid settings: {'; '.join(found)}.", errors=found) from None
         for name in changes:
             if name in MODELS or name in FALLBACKS:
                 value = getattr(candidate, name)
