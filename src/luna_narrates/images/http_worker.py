@@ -10,13 +10,13 @@ from typing import Any, ClassVar, Self
 
 import httpx
 
+from luna_narrates.formats.png_chunks import PNG_SIGNATURE
 from luna_narrates.images.errors import ImageWorkerError, ImageWorkerTimeout
 from luna_narrates.images.schemas import ImageRequest, RenderedImage, WorkerHealth
 from luna_narrates.kit.images import ImageRefused, as_png, inspect
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
 HEALTH_TIMEOUT_SECONDS = 5.0
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 Drawn = tuple[bytes, int, str | None, dict[str, Any]]
 """What a server gave: the image bytes, the seed, the model and what it said."""

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from luna_narrates.config import Settings
+from luna_narrates.images.schemas import SEED_LIMIT
 
 ImageType = Literal["background", "action", "portrait", "item", "scene"]
-SEED_LIMIT = 2**32
 MAX_SUBJECT = 200
 
 

@@ -15,8 +15,7 @@ from luna_narrates.agents.schemas import PastTurn, StoryFrame
 from luna_narrates.db.lineage import lineage_of
 from luna_narrates.db.tables import Story, Turn
 from luna_narrates.dreamer import service as dreams
-from luna_narrates.jobs.memory import MEMORY_SLOT, WorkerContext, run_row
-from luna_narrates.llm.calls import AgentModel
+from luna_narrates.jobs.memory import WorkerContext, run_row
 from luna_narrates.memory import service as memory
 from luna_narrates.memory.ledger import TurnRef
 from luna_narrates.stories import repository as stories_repository
@@ -36,7 +35,6 @@ async def dream(
     """Answers the speculative images to render. Does nothing for a story that is gone, has
     no turn yet, or while continuous generation is off."""
     settings = worker.settings
-    await worker.store.refresh()
     async with worker.db.transaction() as session:
         await dreams.expire(session, settings.luna_data_dir)
         if turn_id is not None and (turn := await session.get(Turn, turn_id)) is not None:
@@ -47,7 +45,7 @@ async def dream(
     if found is None:
         return []
     data, ref = found
-    model = AgentModel.for_role(worker.registry, "dreamer", MEMORY_SLOT, model_override)
+    model = worker.memory_model("dreamer", model_override)
     answer, record = await dreamer.dream(data, model)
     run = await run_row(worker, "dream", DREAM_POSITION, record, data, ref)
     texts = [f"{idea.name}: {idea.description}" for idea in answer.ideas]

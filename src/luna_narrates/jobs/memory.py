@@ -41,10 +41,8 @@ class WorkerContext:
     store: SettingsStore
     pool: ImagePool
 
-    async def memory_model(self, role: ModelRole, override: str | None = None) -> AgentModel:
-        """The role's chain as the settings stand now (another process may have changed them);
-        `override` (a turn's) replaces the role's own model."""
-        await self.store.refresh()
+    def memory_model(self, role: ModelRole, override: str | None = None) -> AgentModel:
+        """The role's chain; `override` (a turn's) replaces the role's own model."""
         return AgentModel.for_role(self.registry, role, MEMORY_SLOT, override)
 
 
@@ -77,7 +75,7 @@ async def remember_turn(
         turn=context.turn,
         known_entities=list(dict.fromkeys(context.book.display.values())),
     )
-    memory, record = await remember.remember(data, await worker.memory_model("extractor", model))
+    memory, record = await remember.remember(data, worker.memory_model("extractor", model))
     run = await run_row(worker, "remember", REMEMBER_POSITION, record, data, context.ref)
     if not await tasks.write_memory(worker.db, worker.embedder, context, memory, [run]):
         return False
@@ -96,6 +94,6 @@ async def summarize_arc(
         last_turn=context.turn.ref.turn_number,
         turn_summaries=context.summaries,
     )
-    arc, record = await remember.summarize_arc(data, await worker.memory_model("summariser", model))
+    arc, record = await remember.summarize_arc(data, worker.memory_model("summariser", model))
     run = await run_row(worker, "arc", ARC_POSITION, record, data, context.turn.ref)
     return await tasks.write_arc(worker.db, worker.embedder, context, arc, [run])

@@ -52,13 +52,16 @@ def build_app(libpq_url: str) -> procrastinate.App:
     )
     app = procrastinate.App(connector=connector)
 
-    def worker(context: procrastinate.JobContext) -> WorkerContext:
+    async def worker(context: procrastinate.JobContext) -> WorkerContext:
+        """The job's context, with the settings as they stand now (another process may have
+        changed them): once per job, as once per HTTP request."""
         found: WorkerContext = context.additional_context["luna"]
+        await found.store.refresh()
         return found
 
     @app.task(name="memory.index_turn", queue=POST_TURN_QUEUE, pass_context=True, retry=5)
     async def index_turn(context: procrastinate.JobContext, turn_id: str) -> None:
-        luna = worker(context)
+        luna = await worker(context)
         await memory_tasks.index_turn(luna.db, luna.embedder, uuid.UUID(turn_id))
 
     @app.task(name="memory.remember_turn", queue=POST_TURN_QUEUE, pass_context=True, retry=3)
@@ -69,7 +72,7 @@ def build_app(libpq_url: str) -> procrastinate.App:
         summariser: str | None = None,
     ) -> None:
         """`extractor` and `summariser`: the turn's overrides of those roles' models."""
-        if await memory.remember_turn(worker(context), uuid.UUID(turn_id), extractor):
+        if await memory.remember_turn(await worker(context), uuid.UUID(turn_id), extractor):
             lock = context.job.lock
             arc = {"summariser": summariser} if summariser else {}
             await summarize_arc.configure(lock=lock).defer_async(turn_id=turn_id, **arc)
@@ -78,18 +81,17 @@ def build_app(libpq_url: str) -> procrastinate.App:
     async def summarize_arc(
         context: procrastinate.JobContext, turn_id: str, summariser: str | None = None
     ) -> None:
-        await memory.summarize_arc(worker(context), uuid.UUID(turn_id), summariser)
+        await memory.summarize_arc(await worker(context), uuid.UUID(turn_id), summariser)
 
     @app.task(name="images.plan_turn", queue=IMAGES_QUEUE, pass_context=True, retry=3)
     async def plan_turn(context: procrastinate.JobContext, turn_id: str) -> None:
-        luna = worker(context)
-        await luna.store.refresh()
+        luna = await worker(context)
         for image_id in await images.plan_turn(luna.db, luna.settings, uuid.UUID(turn_id)):
             await render_image.defer_async(image_id=str(image_id))
 
     @app.task(name="images.render", queue=IMAGES_QUEUE, pass_context=True, retry=2)
     async def render_image(context: procrastinate.JobContext, image_id: str) -> None:
-        luna = worker(context)
+        luna = await worker(context)
         await images.render(
             luna.db, luna.pool, luna.settings, luna.settings.luna_data_dir, uuid.UUID(image_id)
         )
@@ -104,7 +106,7 @@ def build_app(libpq_url: str) -> procrastinate.App:
         """After a turn (`turn_id`, and its override of the Dreamer's model), or while the
         story is idle (None); then it dreams again after `dreamer_idle_interval_seconds` while
         the story was played recently."""
-        luna = worker(context)
+        luna = await worker(context)
         story = uuid.UUID(story_id)
         turn = uuid.UUID(turn_id) if turn_id else None
         for image_id in await dreaming.dream(luna, story, turn, dreamer):
@@ -120,7 +122,7 @@ def build_app(libpq_url: str) -> procrastinate.App:
 
     @app.task(name="lore.embed_entries", queue=LORE_QUEUE, pass_context=True, retry=3)
     async def embed_entries(context: procrastinate.JobContext, lorebook_id: str) -> None:
-        luna = worker(context)
+        luna = await worker(context)
         await lore_tasks.embed_entries(luna.db, luna.embedder, uuid.UUID(lorebook_id))
 
     return app

@@ -145,10 +145,6 @@ class Call:
             "request_timeout": self.timeout,
             "max_retries": self.retries,
         }
-        if any(spec.provider == "anthropic" for spec in self.chain):
-            # The stable prefix (the output tool, then the system prompt with the story's
-            # frame) is cached; each agent's next call reads it at a tenth of the price.
-            settings.update(ANTHROPIC_CACHE)  # type: ignore[typeddict-item]
         if self.min_tokens and all(spec.provider in MIN_TOKENS for spec in self.chain):
             # Only llama.cpp reads `min_tokens`: hosted APIs reject unknown fields.
             settings["extra_body"] = {"min_tokens": self.min_tokens}
@@ -355,9 +351,6 @@ class AgentModel:
             min_tokens=min_tokens,
         )
 
-
-# pydantic-ai's AnthropicModelSettings: cache breakpoints after the tools and the instructions.
-ANTHROPIC_CACHE = {"anthropic_cache_tool_definitions": True, "anthropic_cache_instructions": True}
 
 # The providers that read llama.cpp's `min_tokens`.
 MIN_TOKENS = frozenset({"local", "llama-cpp-server"})

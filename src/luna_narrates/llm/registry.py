@@ -167,12 +167,17 @@ def _openai(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
 
 
 def _anthropic(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
-    from pydantic_ai.models.anthropic import AnthropicModel
+    """With prompt caching on the stable prefix (the output tool, then the system prompt with
+    the story's frame): each agent's next call reads it at a tenth of the input price."""
+    from pydantic_ai.models.anthropic import AnthropicModel, AnthropicModelSettings
     from pydantic_ai.providers.anthropic import AnthropicProvider
 
     key = _require_key(registry.settings.anthropic_api_key, "ANTHROPIC_API_KEY", spec)
     provider = AnthropicProvider(api_key=key, base_url=registry.settings.anthropic_base_url)
-    return AnthropicModel(spec.name, provider=provider)
+    cache = AnthropicModelSettings(
+        anthropic_cache_tool_definitions=True, anthropic_cache_instructions=True
+    )
+    return AnthropicModel(spec.name, provider=provider, settings=cache)
 
 
 def _google(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:

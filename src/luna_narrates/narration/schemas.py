@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from luna_narrates.agents.character_writer.schemas import Section
 from luna_narrates.characters.schemas import CharacterOut
+from luna_narrates.config import BACKGROUND_ROLES
 from luna_narrates.stories.schemas import Action, BranchRef, Passage, StoryOut
 
 EventType = Literal[
@@ -52,7 +53,7 @@ class ModelOverrides(BaseModel):
         """The overrides of the background roles this turn prompts, by role."""
         return {
             role: value
-            for role in ("extractor", "summariser", "dreamer")
+            for role in BACKGROUND_ROLES
             if (value := getattr(self, f"{role}_model_override"))
         }
 
