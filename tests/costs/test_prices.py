@@ -107,10 +107,10 @@ def test_dated_names_find_their_model_and_the_cache_saving_is_against_plain_inpu
         dated, SNAPSHOT_BOOK.as_of, input_tokens=10_000, output_tokens=500, cache_read_tokens=8_000
     )
     plain = SNAPSHOT_BOOK.price(dated, 10_000, 500)
-    assert cache_saving(SNAPSHOT_BOOK, dated, 10_000, 500, 8_000, 0) == plain.cost_usd - (
+    assert cache_saving(SNAPSHOT_BOOK, dated, price, 10_000, 500, 8_000) == plain.cost_usd - (
         price.cost_usd
     )
-    assert cache_saving(SNAPSHOT_BOOK, dated, 10_000, 500, 0, 0) == 0
+    assert cache_saving(SNAPSHOT_BOOK, dated, plain, 10_000, 500, 0) == 0
 
 
 def test_past_a_tier_every_token_of_its_kind_pays_the_tier_price() -> None:

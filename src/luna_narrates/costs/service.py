@@ -13,23 +13,17 @@ from luna_narrates.llm.registry import ModelSpec
 def cache_saving(
     prices: PriceBook,
     spec: ModelSpec,
+    paid: Price,
     input_tokens: int,
     output_tokens: int,
-    cache_read_tokens: int,
-    cache_write_tokens: int,
+    cached_tokens: int,
 ) -> Decimal:
-    """What prompt caching saved on a call: its price had every input token been billed at
-    the plain input rate, less its price (negative when a cache write cost more than it saved
-    yet)."""
-    if not (cache_read_tokens or cache_write_tokens):
+    """What prompt caching saved on a call that `paid` this: its price had every input token
+    been billed at the plain input rate, less what it paid (negative when a cache write cost
+    more than it saved yet). `cached_tokens`: the call's cache reads and writes."""
+    if not cached_tokens:
         return Decimal(0)
-    cached = prices.price(spec, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
     plain = prices.price(spec, input_tokens, output_tokens)
-    if not (cached.known and plain.known):
+    if not (paid.known and plain.known):
         return Decimal(0)
-    return plain.cost_usd - cached.cost_usd
-
-
-def estimate(prices: PriceBook, spec: ModelSpec, input_tokens: int, output_tokens: int) -> Price:
-    """The cost of a call that has not happened yet, from expected token counts."""
-    return prices.price(spec, input_tokens, output_tokens)
+    return plain.cost_usd - paid.cost_usd

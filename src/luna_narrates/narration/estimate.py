@@ -8,7 +8,6 @@ from typing import Any
 from luna_narrates.agents.frame import render_turns
 from luna_narrates.agents.preprocessor import agent as preprocessor
 from luna_narrates.config import AgentName, Settings
-from luna_narrates.costs import service as costs
 from luna_narrates.costs.pricing import PriceBook
 from luna_narrates.llm.calls import AgentModel
 from luna_narrates.llm.tokens import estimate_tokens
@@ -37,7 +36,7 @@ def estimate(
     complete = True
     for agent, (tokens_in, tokens_out) in expected.items():
         spec = models[agent].spec
-        price = costs.estimate(prices, spec, tokens_in, tokens_out)
+        price = prices.price(spec, tokens_in, tokens_out)
         total += price.cost_usd
         complete &= price.known
         per_agent.append(

@@ -42,7 +42,7 @@ from luna_narrates.narration import imports
 from luna_narrates.narration import snapshot as snapshots
 from luna_narrates.narration.estimate import estimate
 from luna_narrates.narration.locks import StoryLocks
-from luna_narrates.narration.records import agent_report, agent_run_row, price_call
+from luna_narrates.narration.records import PricedCall, agent_run_row, price_call
 from luna_narrates.narration.schemas import (
     ImportResult,
     RegenerateRequest,
@@ -74,7 +74,7 @@ class TurnDraft:
     prices: pricing.PriceBook  # read with the snapshot: the turn is priced as it started
     estimate: dict[str, Any]  # the `cost_estimate` event, before any agent ran
     background_models: dict[str, str] = field(default_factory=dict)  # the jobs' overrides
-    calls: list[tuple[ModelCall, dict[str, Any]]] = field(default_factory=list)
+    calls: list[tuple[ModelCall, dict[str, Any], PricedCall]] = field(default_factory=list)
     briefing: dict[str, Any] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)
     narrative_text: str = ""
@@ -294,11 +294,10 @@ class Narrator:
             )
 
         async def completed(record: ModelCall, agent_input: Any) -> None:
-            draft.calls.append((record, agent_input.model_dump(mode="json")))
+            priced = price_call(record, draft.prices)
+            draft.calls.append((record, agent_input.model_dump(mode="json"), priced))
             await emit(
-                "agent_complete",
-                **agent_report(record, draft.prices).model_dump(mode="json"),
-                output=record.output,
+                "agent_complete", **priced.report.model_dump(mode="json"), output=record.output
             )
 
         await started("preprocessor")
@@ -341,8 +340,7 @@ class Narrator:
     async def _commit(self, draft: TurnDraft, seconds: float) -> TurnResponse:
         snapshot = draft.snapshot
         placement = snapshot.placement
-        priced = [price_call(record, draft.prices) for record, _ in draft.calls]
-        reports = [p.report for p in priced]
+        reports = [priced.report for _, _, priced in draft.calls]
         total = sum((r.cost_usd for r in reports), Decimal(0))
         turn_id = uuid.uuid4()
         turn = Turn(
@@ -359,10 +357,8 @@ class Narrator:
             total_cost_usd=total,
             total_execution_time_seconds=seconds,
             agent_runs=[
-                agent_run_row(position, record, agent_input, call, snapshot.story_id, turn_id)
-                for position, ((record, agent_input), call) in enumerate(
-                    zip(draft.calls, priced, strict=True)
-                )
+                agent_run_row(position, record, agent_input, priced, snapshot.story_id, turn_id)
+                for position, (record, agent_input, priced) in enumerate(draft.calls)
             ],
         )
         try:

@@ -69,10 +69,6 @@ def agent_run_row(
     )
 
 
-def agent_report(record: ModelCall, prices: PriceBook) -> AgentReport:
-    return price_call(record, prices).report
-
-
 def price_call(record: ModelCall, prices: PriceBook) -> PricedCall:
     tokens = (
         record.input_tokens,
@@ -94,6 +90,8 @@ def price_call(record: ModelCall, prices: PriceBook) -> PricedCall:
         seconds=round(record.seconds, 4),
         cost_usd=price.cost_usd,
         price_known=price.known,
-        cache_saving_usd=costs.cache_saving(prices, record.spec, *tokens),
+        cache_saving_usd=costs.cache_saving(
+            prices, record.spec, price, *tokens[:2], sum(tokens[2:])
+        ),
     )
     return PricedCall(report, price.pricing_id)
