@@ -124,13 +124,12 @@ class HttpWorker(ABC):
         return self._object(await self._call("GET", path, doing, **kwargs), doing)
 
     def _png(self, data: bytes) -> bytes:
-        """A worker set to save JPEG or WebP still gives PNG bytes here (re-encoded)."""
-        if data.startswith(PNG_SIGNATURE):
-            return data
+        """The worker's bytes, checked here where they arrive, as PNG (a worker set to save
+        JPEG or WebP is re-encoded)."""
         try:
             inspect(data)
         except ImageRefused as error:
             raise self._fail(
                 f"the image it returned is unusable: {error}", retryable=True
             ) from None
-        return as_png(data)
+        return data if data.startswith(PNG_SIGNATURE) else as_png(data)

@@ -24,11 +24,12 @@ from luna_narrates.db.engine import Database
 from luna_narrates.db.tables import GeneratedImage, Story, Turn
 from luna_narrates.errors import LunaError
 from luna_narrates.formats.asset_card import AssetCard, AssetGeneration, ContentType, embed
+from luna_narrates.formats.png_chunks import chunks, image_size
 from luna_narrates.images import storage
 from luna_narrates.images.planning import TurnFacts, Wanted, wanted_images
 from luna_narrates.images.pool import ImagePool
 from luna_narrates.images.schemas import ImageRequest
-from luna_narrates.kit.images import inspect, placeholder_image
+from luna_narrates.kit.images import placeholder_image
 
 log = logging.getLogger("luna_narrates")
 
@@ -139,7 +140,7 @@ async def render(
         stored = await asyncio.to_thread(
             storage.write, data_dir, story_id, image_type, image_id, png
         )
-        info = await asyncio.to_thread(inspect, png)
+        width, height = image_size(chunks(png))  # checked when it arrived, and by embed
     except (LunaError, ValueError, OSError) as error:
         await _finish(db, image_id, {"status": "failed", "error": str(error)[:2000]})
         log.warning("image %s failed: %s", image_id, error)
@@ -157,8 +158,8 @@ async def render(
             "path": stored.path,
             "checksum": stored.checksum,
             "size_bytes": stored.size_bytes,
-            "width": info.width,
-            "height": info.height,
+            "width": width,
+            "height": height,
             "seconds": time.perf_counter() - started,
             "completed_at": datetime.now(UTC),
         },
