@@ -83,6 +83,16 @@ async def test_the_turn_that_uses_an_idea_realizes_it_and_takes_its_picture(
     assert by_type["plot_twist"]["dreamed"] == 2 and by_type["plot_twist"]["realized"] == 0
     assert stats["pool_size"] == 3
 
+    world = (await client.get(f"/stories/{story['id']}/world")).json()
+    entities = {entity["name"]: entity for entity in world["entities"]}
+    mira_now = entities["Mira the Ferrywoman"]
+    assert (mira_now["kind"], mira_now["first_turn"]) == ("character", 2), "entered the ledger"
+    assert mira_now["description"] == mira["description"]
+    assert [(f["key"], f["value"]) for f in mira_now["facts"]] == [
+        ("look", "grey cloak, lantern on a pole")
+    ]
+    assert "The Drowned Chapel" not in entities, "an idea no turn used stays out of the world"
+
 
 async def test_the_pool_keeps_its_size_and_unused_ideas_expire_with_their_files(
     client: httpx.AsyncClient, services: Services, story: dict[str, Any], data_dir: Path

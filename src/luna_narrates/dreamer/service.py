@@ -17,16 +17,32 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from luna_narrates.agents.preprocessor.memory_schemas import (
+    DESCRIPTION_CHARS,
+    KEY_CHARS,
+    NAME_CHARS,
+    TEXT_CHARS,
+    EntityKind,
+    EntityMention,
+    FactChange,
+    TurnMemory,
+)
 from luna_narrates.config import Settings
 from luna_narrates.db.tables import DreamerContent, GeneratedImage, Turn
 from luna_narrates.dreamer.schemas import DreamerStatistics, IdeaOut, PoolImage, TypeStatistics
 from luna_narrates.images import service as images
 from luna_narrates.images import storage
 from luna_narrates.images.planning import ImageType, Wanted, fill, seed_for
+from luna_narrates.memory.text import normalize
 
 PROMPTS = {  # which image prompt template an idea's picture uses
     "character": "image_portrait_prompt",
     "location": "image_background_prompt",
+}
+LEDGER_KINDS: dict[str, EntityKind] = {
+    "character": "character",
+    "location": "location",
+    "item": "item",
 }
 IMAGE_TYPES: dict[str, ImageType] = {
     "character": "portrait",
@@ -109,23 +125,37 @@ def speculative_images(ideas: Sequence[DreamerContent], settings: Settings) -> l
     return rows
 
 
-async def realize(session: AsyncSession, turn: Turn) -> list[DreamerContent]:
-    """Marks the pool's ideas this turn used, and gives their images to the turn."""
+async def used_by(session: AsyncSession, turn: Turn) -> list[tuple[DreamerContent, str]]:
+    """The pool's ideas this turn uses, each with who used it: named in the Strategist's plan
+    (`strategist`) or in the passage (`writer`). Ideas already realized count only for the
+    turn that realized them."""
     plan_text = " ".join(_strings(turn.plan or {})).lower()
     passage = turn.narrative_text.lower()
     found = await session.scalars(
-        select(DreamerContent).where(
-            DreamerContent.story_id == turn.story_id, DreamerContent.realized_in_turn.is_(None)
+        select(DreamerContent)
+        .where(
+            DreamerContent.story_id == turn.story_id,
+            (DreamerContent.realized_in_turn.is_(None))
+            | (DreamerContent.realized_in_turn == turn.id),
         )
+        .order_by(DreamerContent.created_at)
     )
-    realized = []
+    used = []
     for idea in found:
         name = idea.name.lower()
         by = "strategist" if name in plan_text else "writer" if name in passage else None
-        if by is None:
-            continue
-        idea.realized_in_turn, idea.realized_by = turn.id, by
-        idea.realized_at = datetime.now(UTC)
+        if by is not None:
+            used.append((idea, by))
+    return used
+
+
+async def realize(session: AsyncSession, turn: Turn) -> list[DreamerContent]:
+    """Marks the pool's ideas this turn used, and gives their images to the turn."""
+    realized = []
+    for idea, by in await used_by(session, turn):
+        if idea.realized_in_turn is None:
+            idea.realized_in_turn, idea.realized_by = turn.id, by
+            idea.realized_at = datetime.now(UTC)
         realized.append(idea)
     if realized:
         await session.execute(
@@ -134,6 +164,36 @@ async def realize(session: AsyncSession, turn: Turn) -> list[DreamerContent]:
             .values(speculative=False, turn_id=turn.id)
         )
     return realized
+
+
+def into_memory(memory: TurnMemory, ideas: Sequence[DreamerContent]) -> TurnMemory:
+    """The turn's memory with the ideas it used entered into the world-state ledger: each
+    character, location or item the extractor did not name itself comes in with the Dreamer's
+    description, and the idea's details become its facts from this turn on. Scenes and plot
+    twists are not things the ledger tracks."""
+    named = {
+        normalize(name) for mention in memory.entities for name in (mention.name, *mention.aliases)
+    }
+    entities, facts = list(memory.entities), list(memory.facts)
+    for idea in ideas:
+        if idea.content_type not in LEDGER_KINDS:
+            continue
+        name = idea.name[:NAME_CHARS]
+        if normalize(name) not in named:
+            named.add(normalize(name))
+            entities.append(
+                EntityMention(
+                    name=name,
+                    kind=LEDGER_KINDS[idea.content_type],
+                    description=idea.description[:DESCRIPTION_CHARS],
+                )
+            )
+        facts.extend(
+            FactChange(subject=name, key=str(key)[:KEY_CHARS], value=str(value)[:TEXT_CHARS])
+            for key, value in idea.details.items()
+            if str(key).strip() and str(value).strip()
+        )
+    return memory.model_copy(update={"entities": entities, "facts": facts})
 
 
 async def expire(session: AsyncSession, data_dir: Path, now: datetime | None = None) -> int:

@@ -13,7 +13,8 @@ from luna_narrates.agents.preprocessor.memory_schemas import ArcInput, RememberI
 from luna_narrates.config import ModelRole, Settings
 from luna_narrates.costs import pricing
 from luna_narrates.db.engine import Database
-from luna_narrates.db.tables import AgentRun
+from luna_narrates.db.tables import AgentRun, Turn
+from luna_narrates.dreamer import service as dreams
 from luna_narrates.images.pool import ImagePool
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.embeddings import Embedder
@@ -65,8 +66,8 @@ async def run_row(
 async def remember_turn(
     worker: WorkerContext, turn_id: uuid.UUID, model: str | None = None
 ) -> bool:
-    """Summary, entities, facts, relationships and changes of one turn. True when an arc
-    summary is due after it."""
+    """Summary, entities, facts, relationships and changes of one turn, and the Dreamer's
+    ideas the turn used. True when an arc summary is due after it."""
     context = await tasks.read_turn(worker.db, turn_id, names=True)
     if context is None:
         return False
@@ -76,6 +77,10 @@ async def remember_turn(
         known_entities=list(dict.fromkeys(context.book.display.values())),
     )
     memory, record = await remember.remember(data, worker.memory_model("extractor", model))
+    async with worker.db.sessions() as session:
+        turn = await session.get(Turn, turn_id)
+        used = await dreams.used_by(session, turn) if turn is not None else []
+    memory = dreams.into_memory(memory, [idea for idea, _ in used])
     run = await run_row(worker, "remember", REMEMBER_POSITION, record, data, context.ref)
     if not await tasks.write_memory(worker.db, worker.embedder, context, memory, [run]):
         return False

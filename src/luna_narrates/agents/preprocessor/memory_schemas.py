@@ -15,9 +15,10 @@ from pydantic import BaseModel, Field, StringConstraints
 from luna_narrates.agents.schemas import PastTurn, StoryFrame
 
 EntityKind = Literal["character", "location", "item", "faction"]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=60)]
-Key = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=160)]
+NAME_CHARS, KEY_CHARS, TEXT_CHARS, DESCRIPTION_CHARS = 60, 40, 160, 100
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_CHARS)]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=KEY_CHARS)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=TEXT_CHARS)]
 
 
 class EntityMention(BaseModel):
@@ -26,7 +27,7 @@ class EntityMention(BaseModel):
     aliases: list[Name] = Field(
         default_factory=list, max_length=2, description="Other names, including former names."
     )
-    description: str = Field(default="", max_length=100)
+    description: str = Field(default="", max_length=DESCRIPTION_CHARS)
 
 
 class FactChange(BaseModel):
