@@ -50,15 +50,22 @@ async def test_a_turn_is_followed_by_a_dream_whose_likely_ideas_are_drawn(
     assert ("dreamer", "dream") in [(a["agent"], a["stage"]) for a in turn["agents"]]
 
 
-async def test_the_turn_that_uses_an_idea_realizes_it_and_takes_its_picture(
+async def meet_mira(
     client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
 ) -> None:
+    """Turn 1 dreams Mira the Ferrywoman up; turn 2's plan puts her in the scene."""
     await play(client, story["id"], "I look for a way across.")
     await drain(services)
     room.plan = {**PLAN, "characters_present": ["Ila", "Mira the Ferrywoman"]}
     room.dream = {"ideas": [{**room.dream["ideas"][2], "name": "A Second Twist"}]}
     await play(client, story["id"], "I hail the ferry.")
     await drain(services)
+
+
+async def test_the_turn_that_uses_an_idea_realizes_it_and_takes_its_picture(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    await meet_mira(client, services, story, room)
 
     mira = (await pool(client, story))["Mira the Ferrywoman"]
     assert (mira["realized"], mira["realized_in_turn"], mira["realized_by"]) == (
@@ -180,3 +187,19 @@ async def test_the_briefing_offers_the_ideas_the_action_names_or_comes_close_to(
     close = await briefing("I look for a chapel half under the water where guards never go.")
     assert "The Drowned Chapel" in close and "meaning" in close["The Drowned Chapel"]["reason"]
     assert "The Crown Is Fake" not in close | named, "plot twists are the Strategist's to find"
+
+
+async def test_taking_back_the_turn_that_used_an_idea_returns_it_to_the_pool(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    await meet_mira(client, services, story, room)
+    picture = (await pool(client, story))["Mira the Ferrywoman"]["images"][0]
+
+    response = await client.delete(f"/stories/{story['id']}/turns/after/1")
+    assert response.status_code == 200, response.text
+
+    mira = (await pool(client, story))["Mira the Ferrywoman"]
+    assert (mira["realized"], mira["realized_in_turn"], mira["realized_by"]) == (False, None, None)
+    [image] = mira["images"]
+    assert (image["id"], image["speculative"], image["status"]) == (picture["id"], True, "complete")
+    assert (await client.get(image["url"])).status_code == 200, "its picture is kept for later"

@@ -25,7 +25,7 @@ from luna_narrates.db.tables import GeneratedImage, Story, Turn
 from luna_narrates.errors import LunaError
 from luna_narrates.formats.asset_card import AssetCard, AssetGeneration, ContentType, embed
 from luna_narrates.formats.png_chunks import chunks, image_size
-from luna_narrates.images import storage
+from luna_narrates.images import cleanup, storage
 from luna_narrates.images.planning import TurnFacts, Wanted, wanted_images
 from luna_narrates.images.pool import ImagePool
 from luna_narrates.images.schemas import ImageRequest
@@ -64,6 +64,10 @@ async def plan_turn(db: Database, settings: Settings, turn_id: uuid.UUID) -> lis
     """Adds the rows of the images the turn asks for; answers the ones to render (a cache hit
     needs none). Running it twice for a turn adds nothing the second time."""
     async with db.transaction() as session:
+        story_id = await session.scalar(select(Turn.story_id).where(Turn.id == turn_id))
+        if story_id is None:
+            return []  # the turn was deleted before its images were planned
+        await cleanup.lock_story_images(session, story_id)
         found = (
             await session.execute(
                 select(Turn, Story.genre)
@@ -142,10 +146,10 @@ async def render(
         )
         width, height = image_size(chunks(png))  # checked when it arrived, and by embed
     except (LunaError, ValueError, OSError) as error:
-        await _finish(db, image_id, {"status": "failed", "error": str(error)[:2000]})
+        await finish(db, image_id, {"status": "failed", "error": str(error)[:2000]})
         log.warning("image %s failed: %s", image_id, error)
         return
-    await _finish(
+    await finish(
         db,
         image_id,
         {
@@ -163,16 +167,27 @@ async def render(
             "seconds": time.perf_counter() - started,
             "completed_at": datetime.now(UTC),
         },
+        data_dir,
     )
 
 
-async def _finish(db: Database, image_id: uuid.UUID, values: dict[str, Any]) -> None:
-    """The image and every row that reuses it take the outcome together."""
+async def finish(
+    db: Database, image_id: uuid.UUID, values: dict[str, Any], data_dir: Path | None = None
+) -> None:
+    """The image and every row that reuses it take the outcome together. A file drawn for a
+    row that went meanwhile (its turn deleted) goes too."""
     shared = {k: v for k, v in values.items() if k in SHARED_WITH_REUSE}
     async with db.transaction() as session:
-        await session.execute(
-            update(GeneratedImage).where(GeneratedImage.id == image_id).values(**values)
+        found = await session.execute(
+            update(GeneratedImage)
+            .where(GeneratedImage.id == image_id)
+            .values(**values)
+            .returning(GeneratedImage.id)
         )
+        if found.first() is None:
+            if data_dir is not None and values.get("path"):
+                storage.locate(data_dir, values["path"]).unlink(missing_ok=True)
+            return
         await session.execute(
             update(GeneratedImage)
             .where(GeneratedImage.source_image_id == image_id)

@@ -33,6 +33,7 @@ from luna_narrates.db.engine import Database
 from luna_narrates.db.lineage import lineage_of
 from luna_narrates.db.tables import Turn
 from luna_narrates.errors import Conflict, LunaError, ProviderError
+from luna_narrates.images import cleanup
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.llm.registry import ModelRegistry
@@ -160,11 +161,16 @@ class Narrator:
 
     async def held(self, story_id: uuid.UUID, change: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Runs a change to the story's structure in one transaction while the story is held as
-        for a turn, so no turn is being written on a branch as it changes."""
+        for a turn, so no turn is being written on a branch as it changes; the image files the
+        change released go once it committed."""
         async with self.db.sessions() as session:
             await stories.require_story(session, story_id)  # 404 now, not after the lock
-        async with self.locks.hold(story_id), self.db.transaction() as session:
-            return await change(session)
+        async with self.locks.hold(story_id):
+            async with self.db.transaction() as session:
+                result = await change(session)
+                released = cleanup.doomed(session)
+            cleanup.remove(self.settings.luna_data_dir, released)  # only once committed
+            return result
 
     async def import_turns(self, story_id: uuid.UUID, data: TurnImport) -> ImportResult:
         return await imports.import_turns(

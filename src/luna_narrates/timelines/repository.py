@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -46,10 +46,13 @@ async def delete_branch(session: AsyncSession, branch_id: uuid.UUID) -> int:
     return int(turns or 0)
 
 
+def turns_of(branch_ids: list[uuid.UUID], after: int = 0) -> Select[uuid.UUID]:
+    """The ids of the branches' own turns after turn `after`, every version."""
+    return select(Turn.id).where(Turn.branch_id.in_(branch_ids), Turn.turn_number > after)
+
+
 async def delete_turns_after(session: AsyncSession, branch_id: uuid.UUID, after: int) -> int:
-    result = await session.execute(
-        delete(Turn).where(Turn.branch_id == branch_id, Turn.turn_number > after)
-    )
+    result = await session.execute(delete(Turn).where(Turn.id.in_(turns_of([branch_id], after))))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

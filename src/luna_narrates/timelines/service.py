@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from luna_narrates.db.lineage import lineage_of
 from luna_narrates.db.tables import Branch, Turn
 from luna_narrates.errors import InvalidInput, NotFound
+from luna_narrates.images import cleanup
 from luna_narrates.memory import repository as memory
 from luna_narrates.stories import repository as stories_repository
 from luna_narrates.stories import service as stories
@@ -175,6 +176,7 @@ async def delete_branch(
             f"Branch {active.name!r} is the active branch; switch to another branch first.",
             branch_id=str(active.id),
         )
+    await cleanup.release_turns(session, story_id, repository.turns_of([b.id for b in doomed]))
     turns = 0
     for victim in doomed:
         turns += await repository.delete_branch(session, victim.id)
@@ -207,6 +209,7 @@ async def delete_turns_after(
             branch_id=str(branch.id),
             inheriting_branches=[str(b.id) for b in inheritors],
         )
+    await cleanup.release_turns(session, story_id, repository.turns_of([branch.id], after))
     deleted = await repository.delete_turns_after(session, branch.id, after)
     if branch.fork_turn_number is not None and after < branch.fork_turn_number:
         branch.parent_branch_id = tree.owner_of(branch, after).id
