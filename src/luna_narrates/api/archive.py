@@ -41,7 +41,12 @@ async def export_story(
     """`json` is the lossless, versioned archive of every branch, take, agent output, cost and
     memory row, streamed; `markdown`, `html` and `epub` are readable books of one branch."""
     found = await export.open_export(
-        services.db, story_id, format, branch_id, services.settings.arc_length_turns
+        services.db,
+        services.settings.luna_data_dir,
+        story_id,
+        format,
+        branch_id,
+        services.settings.arc_length_turns,
     )
     return StreamingResponse(
         found.chunks,
@@ -62,6 +67,7 @@ async def import_story_route(request: Request, services: ServicesDep) -> StoryIm
     upload = await read_upload(request, MAX_IMPORT_BYTES, "export")
     return await import_story(
         services.db,
+        services.settings.luna_data_dir,
         services.embedder,
         services.narrator.enqueue_post_turn,
         upload.data,

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from luna_narrates.archive import pictures
 from luna_narrates.archive.books import read_book
 from luna_narrates.archive.schemas import ExportFormat
 from luna_narrates.archive.tables import EXPORTED, STORY
@@ -44,8 +46,9 @@ def dumps(value: Any) -> str:
     return json.dumps(value, default=encode, ensure_ascii=False, separators=(",", ":"))
 
 
-async def json_chunks(db: Database, story_id: uuid.UUID) -> AsyncIterator[str]:
-    """The archive as text pieces, one row per line. Raises StoryNotFound before the first."""
+async def json_chunks(db: Database, data_dir: Path, story_id: uuid.UUID) -> AsyncIterator[str]:
+    """The archive as text pieces, one row (or picture) per line. Raises StoryNotFound before
+    the first."""
     async with db.engine.connect() as connection:
         await connection.execution_options(isolation_level="REPEATABLE READ")
         async with connection.begin():
@@ -67,6 +70,9 @@ async def json_chunks(db: Database, story_id: uuid.UUID) -> AsyncIterator[str]:
                     yield ("\n" if first else ",\n") + dumps(row)
                     first = False
                 yield "]"
+            yield '\n},\n"files":{'
+            async for piece in pictures.file_chunks(connection, data_dir, story_id):
+                yield piece
             yield "\n}}\n"
 
 
@@ -93,6 +99,7 @@ MEDIA_TYPES: dict[ExportFormat, tuple[str, str]] = {
 
 async def open_export(
     db: Database,
+    data_dir: Path,
     story_id: uuid.UUID,
     kind: ExportFormat,
     branch_id: uuid.UUID | None,
@@ -109,7 +116,7 @@ async def open_export(
         async with db.sessions() as session:
             story = await stories.require_story(session, story_id)
         name = f"{slug(story.title, 'story')}.{extension}"
-        return Export(media_type, name, _encoded(json_chunks(db, story_id)))
+        return Export(media_type, name, _encoded(json_chunks(db, data_dir, story_id)))
     async with db.sessions() as session:
         book = await read_book(session, story_id, branch_id, arc_length)
     name = f"{slug(book.title, 'story')}.{extension}"

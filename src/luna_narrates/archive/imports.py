@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -19,13 +20,23 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from luna_narrates.archive import cast_and_lore, structure
+from luna_narrates.archive import cast_and_lore, pictures, structure
 from luna_narrates.archive.schemas import StoryImported
 from luna_narrates.archive.tables import BY_NAME, EXPORTED, MEMORY, STORY, Exported, row_model
 from luna_narrates.db.engine import Database
-from luna_narrates.db.tables import CharacterCard, Lorebook, MemoryChunk, Turn, TurnSummary
+from luna_narrates.db.tables import (
+    CharacterCard,
+    DreamerContent,
+    GeneratedImage,
+    Lorebook,
+    MemoryChunk,
+    Turn,
+    TurnSummary,
+)
+from luna_narrates.dreamer import service as dreams
 from luna_narrates.errors import InvalidInput
 from luna_narrates.formats.story_archive import ArchiveError, describe, location, parse
+from luna_narrates.images import storage
 from luna_narrates.llm.embeddings import Embedder
 from luna_narrates.stories.jobs import PostTurnHook
 
@@ -41,6 +52,7 @@ class ImportRefused(InvalidInput):
 
 async def import_story(
     db: Database,
+    data_dir: Path,
     embedder: Embedder,
     jobs: PostTurnHook,
     data: bytes | str | dict[str, Any],
@@ -61,18 +73,47 @@ async def import_story(
     }
     ids = _new_ids(story, tables)
     _check_references(story["id"], tables, ids)
-    if found := structure.problems(tables) + cast_and_lore.problems(tables):
+    files, wrong = pictures.checked(
+        envelope.files, story["id"], tables[GeneratedImage.__tablename__]
+    )
+    if found := structure.problems(tables) + cast_and_lore.problems(tables) + wrong:
         raise ImportRefused(" ".join(found[:5]))
     text_ids = {str(old): str(new) for old, new in ids.items()}
     rows = {
         name: [_remap(BY_NAME[name], row, ids, text_ids) for row in found]
         for name, found in tables.items()
     }
-    chunks = rows[MemoryChunk.__tablename__]
-    vectors = await asyncio.to_thread(embedder.embed_array, [c["text"] for c in chunks])
-    for chunk, vector in zip(chunks, vectors, strict=True):
-        chunk.update(embedding=vector, embedder=embedder.name)
+    placed = pictures.moved(rows[GeneratedImage.__tablename__], files, ids)
+    await _embed(embedder, rows[MemoryChunk.__tablename__], rows[DreamerContent.__tablename__])
     new_story = _remap(STORY, story, ids, text_ids)
+    try:
+        await asyncio.to_thread(pictures.write, data_dir, placed)
+        return await _write(db, jobs, embed_lorebook, envelope.version, new_story, rows)
+    except BaseException:
+        storage.remove_story(data_dir, new_story["id"])  # nothing half-written
+        raise
+
+
+async def _embed(embedder: Embedder, chunks: list[Row], ideas: list[Row]) -> None:
+    """Memory's search vectors and the Dreamer's idea vectors, made again from their texts."""
+    texts = [c["text"] for c in chunks] + [
+        dreams.idea_text(i["name"], i["description"]) for i in ideas
+    ]
+    vectors = await asyncio.to_thread(embedder.embed_array, texts)
+    for chunk, vector in zip(chunks, vectors[: len(chunks)], strict=True):
+        chunk.update(embedding=vector, embedder=embedder.name)
+    for idea, vector in zip(ideas, vectors[len(chunks) :], strict=True):
+        idea.update(embedding=vector)
+
+
+async def _write(
+    db: Database,
+    jobs: PostTurnHook,
+    embed_lorebook: Callable[[AsyncSession, uuid.UUID], Awaitable[None]],
+    version: int,
+    new_story: Row,
+    rows: dict[str, list[Row]],
+) -> StoryImported:
     try:
         async with db.transaction() as session:
             await session.execute(insert(STORY.table), [new_story])
@@ -98,7 +139,7 @@ async def import_story(
     return StoryImported(
         story_id=new_story["id"],
         title=new_story["title"],
-        format_version=envelope.version,
+        format_version=version,
         branches=len(rows["branches"]),
         turns=len(rows["turns"]),
         agent_runs=len(rows["agent_runs"]),
@@ -106,6 +147,8 @@ async def import_story(
         memory_jobs=memory_jobs,
         characters=len(rows[CharacterCard.__tablename__]),
         lorebooks=len(rows[Lorebook.__tablename__]),
+        images=len(rows[GeneratedImage.__tablename__]),
+        dreamer_ideas=len(rows[DreamerContent.__tablename__]),
     )
 
 

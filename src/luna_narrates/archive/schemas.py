@@ -23,3 +23,5 @@ class StoryImported(BaseModel):
     )
     characters: int = Field(default=0, description="Copies of the story's cast's cards.")
     lorebooks: int = Field(default=0, description="Copies of the lorebooks the story uses.")
+    images: int = Field(default=0, description="Image rows; their pictures came with them.")
+    dreamer_ideas: int = Field(default=0, description="The Dreamer's ideas, used or not.")

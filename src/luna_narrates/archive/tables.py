@@ -45,9 +45,11 @@ from luna_narrates.db.tables import (
     CharacterPortrait,
     CharacterSkill,
     CostLog,
+    DreamerContent,
     Entity,
     EntityAlias,
     Fact,
+    GeneratedImage,
     Lorebook,
     LorebookEntry,
     MemoryChunk,
@@ -146,17 +148,22 @@ CAST_AND_LORE = (
     *(_exported(orm) for orm in (CharacterCard, CharacterPortrait, CharacterSkill)),
     *(_exported(orm) for orm in (StoryCharacter, StoryLorebook)),
 )
-EXPORTED = (*TURNS, *MEMORY_SPECS, *CAST_AND_LORE)
+# The Dreamer's ideas (their embeddings made again after import) and the story's images (the
+# worker that drew one is the server's own: its name travels); their files travel beside the
+# tables (archive/pictures.py).
+PICTURES = (
+    _exported(DreamerContent, ("embedding",)),
+    _exported(GeneratedImage, ("worker_id",)),
+)
+EXPORTED = (*TURNS, *MEMORY_SPECS, *CAST_AND_LORE, *PICTURES)
 STORY = _exported(Story, STORY_SKIPPED)
 MEMORY = tuple(spec.name for spec in MEMORY_SPECS)
 # The player's library that no story holds, exported by its own routes; the server's own
-# settings, model prices and image workers; what the database derives from exported rows
-# (lorebook_keys, by trigger from match_keys); and what the archive does not carry yet (a
-# story's images, rows and files, and the Dreamer's pool: a later format version will).
+# settings, model prices and image workers; and what the database derives from exported rows
+# (lorebook_keys, by trigger from match_keys).
 LIBRARY = ("worlds", "world_characters")
 SERVER = ("settings", "model_pricing", "image_workers")
 DERIVED = ("lorebook_keys",)
-NOT_YET = ("generated_images", "dreamer_content")
 BY_NAME = {spec.name: spec for spec in EXPORTED}
 
 

@@ -75,7 +75,12 @@ async def _export(
 
     async with open_services(load_settings(), run_worker=False) as services:
         found = await open_export(
-            services.db, story_id, kind, branch, services.settings.arc_length_turns
+            services.db,
+            services.settings.luna_data_dir,
+            story_id,
+            kind,
+            branch,
+            services.settings.arc_length_turns,
         )
         target = output or Path(found.filename)
         partial = target.with_name(target.name + ".partial")
@@ -99,6 +104,7 @@ async def _import(data: bytes) -> StoryImported:
     async with open_services(load_settings(), run_worker=False) as services:
         return await import_story(
             services.db,
+            services.settings.luna_data_dir,
             services.embedder,
             services.narrator.enqueue_post_turn,
             data,

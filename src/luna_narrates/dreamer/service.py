@@ -51,6 +51,11 @@ IMAGE_TYPES: dict[str, ImageType] = {
 }
 
 
+def idea_text(name: str, description: str) -> str:
+    """What an idea's embedding is made from."""
+    return f"{name}: {description}"
+
+
 async def pool_names(session: AsyncSession, story_id: uuid.UUID) -> list[str]:
     return list(
         await session.scalars(

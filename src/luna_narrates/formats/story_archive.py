@@ -2,7 +2,8 @@
 
 The envelope names the format and its version; the rows of each table travel as plain JSON
 objects, checked against the tables by the importer. Version 1 is the first; a file from a
-newer LUNA-Narrates is refused rather than half-understood.
+newer LUNA-Narrates is refused rather than half-understood. Version 2 added a story's
+pictures: the image and Dreamer tables, and the `files` section (a path → the PNG as base64).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 FORMAT = "luna-narrates.story"
-VERSION = 1
+VERSION = 2
 
 
 class ArchiveError(ValueError):
@@ -30,6 +31,7 @@ class Envelope(BaseModel):
     application: str
     story: dict[str, Any]
     tables: dict[str, list[dict[str, Any]]]
+    files: dict[str, str] = Field(default_factory=dict)
 
 
 def parse(data: bytes | str | dict[str, Any]) -> Envelope:

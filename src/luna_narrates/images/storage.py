@@ -29,12 +29,17 @@ def write(
     data_dir: Path, story_id: uuid.UUID, image_type: str, image_id: uuid.UUID, png: bytes
 ) -> Stored:
     relative = relative_path(story_id, image_type, image_id)
+    put(data_dir, relative, png)
+    return Stored(relative, hashlib.sha256(png).hexdigest(), len(png))
+
+
+def put(data_dir: Path, relative: str, data: bytes) -> None:
+    """Writes the file whole; `relative` came from `relative_path`, never from a request."""
     target = data_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
-    partial.write_bytes(png)
+    partial.write_bytes(data)
     os.replace(partial, target)
-    return Stored(relative, hashlib.sha256(png).hexdigest(), len(png))
 
 
 def locate(data_dir: Path, relative: str) -> Path:

@@ -48,7 +48,7 @@ async def dream(
     model = worker.memory_model("dreamer", model_override)
     answer, record = await dreamer.dream(data, model)
     run = await run_row(worker, "dream", DREAM_POSITION, record, data, ref)
-    texts = [f"{idea.name}: {idea.description}" for idea in answer.ideas]
+    texts = [dreams.idea_text(idea.name, idea.description) for idea in answer.ideas]
     vectors = await asyncio.to_thread(worker.embedder.embed, texts) if texts else []
     async with worker.db.transaction() as session:
         if await session.get(Turn, ref.turn_id) is None:
