@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+import time
+from collections.abc import Iterator
+
 import pytest
 from pydantic_ai import Agent
 
 from luna_narrates.agents.strategist.schemas import ResponseTemplate
 from luna_narrates.errors import ConfigurationError
-from luna_narrates.llm.local import LlamaCppModel, LocalEngine, gguf_path
+from luna_narrates.llm.local import (
+    BACKGROUND_SLOT,
+    CallStats,
+    LlamaCppModel,
+    LocalEngine,
+    TurnFirst,
+    gguf_path,
+)
 
 pytestmark = pytest.mark.llm
 
@@ -262,3 +273,78 @@ def test_the_widest_plan_fits_the_strategists_answer_limit(engine: LocalEngine) 
     assert ResponseTemplate.model_fields["beats"].metadata[-1].max_length == 5
     tokens = len(engine.tokenize(widest.model_dump_json()))
     assert tokens <= MAX_PLAN_TOKENS, tokens
+
+
+def test_a_turns_call_overtakes_a_background_generation_which_then_goes_on(
+    engine: LocalEngine,
+) -> None:
+    """A memory job generating when the player sends a turn pauses between two tokens; the
+    turn's call runs at once, and the memory job's answer is what it would have been."""
+    import threading
+
+    def background() -> Iterator[tuple[str, CallStats]]:
+        return engine.generate(
+            BACKGROUND_SLOT,
+            [{"role": "user", "content": "Describe the canals of Veyra at night."}],
+            json_schema=None,
+            max_tokens=40,
+            temperature=0.0,
+        )
+
+    alone = "".join(text for text, _ in background())
+    pieces = background()
+    taken = [next(pieces)[0]]  # under way, holding the engine
+    overtaken: list[str] = []
+
+    def turn() -> None:
+        answer = engine.generate(
+            "writer",
+            [{"role": "user", "content": "Name a thief."}],
+            json_schema=None,
+            max_tokens=8,
+            temperature=0.0,
+        )
+        overtaken.append("".join(text for text, _ in answer))
+
+    caller = threading.Thread(target=turn)
+    caller.start()
+    while caller.is_alive() and not engine.pauses:  # the background steps aside for it
+        taken += [text for text, _ in itertools.islice(pieces, 1)]
+    caller.join(timeout=60)
+    pauses = engine.pauses
+    resumed = "".join(taken) + "".join(text for text, _ in pieces)
+
+    assert overtaken and overtaken[0], "the turn's call ran while the memory job was under way"
+    assert pauses >= 1
+    assert resumed == alone, "the paused generation lost nothing"
+
+
+def test_turn_first_orders_its_holders() -> None:
+    import threading
+
+    lock = TurnFirst()
+    order: list[str] = []
+    lock.acquire(urgent=False)
+    assert lock.let_through() is False, "no turn waits: the background keeps going"
+
+    def take(name: str, urgent: bool) -> threading.Thread:
+        def run() -> None:
+            lock.acquire(urgent=urgent)
+            order.append(name)
+            lock.release()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    later = take("background", False)
+    time.sleep(0.1)
+    turn = take("turn", True)
+    while not lock._urgent_waiting:
+        time.sleep(0.01)
+    assert lock.let_through() is True
+    order.append("paused background resumed")
+    lock.release()
+    for thread in (turn, later):
+        thread.join(timeout=5)
+    assert order == ["turn", "paused background resumed", "background"]

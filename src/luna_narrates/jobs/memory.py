@@ -18,6 +18,7 @@ from luna_narrates.dreamer import service as dreams
 from luna_narrates.images.pool import ImagePool
 from luna_narrates.llm.calls import AgentModel, ModelCall
 from luna_narrates.llm.embeddings import Embedder
+from luna_narrates.llm.local import BACKGROUND_SLOT
 from luna_narrates.llm.registry import ModelRegistry
 from luna_narrates.memory import tasks
 from luna_narrates.memory.ledger import TurnRef
@@ -25,8 +26,8 @@ from luna_narrates.narration.records import agent_run_row, price_call
 from luna_narrates.settings.service import SettingsStore
 
 # Its own llama.cpp context on the embedded model, so background work never evicts the
-# prompt prefixes the turn's agents keep in theirs.
-MEMORY_SLOT = "memory"
+# prompt prefixes the turn's agents keep in theirs, and steps aside while a turn's call runs.
+MEMORY_SLOT = BACKGROUND_SLOT
 REMEMBER_POSITION = 10
 ARC_POSITION = 11
 

