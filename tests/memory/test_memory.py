@@ -172,3 +172,23 @@ async def test_turns_not_yet_remembered_are_shown_raw(
     items = await briefing(services, branch, "I look around.", 4000)
     shown = {i.source.turn: i.kind for i in items if i.kind in ("recent", "pending")}
     assert shown == {6: "pending", 5: "pending", 4: "pending", 3: "pending", 2: "pending"}
+
+
+async def test_the_latest_entities_are_those_the_story_met_or_changed_last(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any]
+) -> None:
+    """What the Dreamer grounds its ideas in: the world as it stands lately."""
+    branch = await campaign(client, services, story)
+    await remember(
+        services,
+        branch,
+        2,
+        entities=[{"name": "Mira", "kind": "character"}, {"name": "Abbey", "kind": "location"}],
+    )
+    async with services.db.sessions() as session:
+        lineage = await lineage_of(session, uuid.UUID(branch))
+        everything = [e.name for e in await service.world(session, lineage)]
+        latest = [e.name for e in await service.world(session, lineage, latest=2)]
+
+    assert everything == ["Aldric", "Abbey", "Mira", "Grey Abbot"]
+    assert latest == ["Grey Abbot", "Aldric"], "turn 5's fact, then Aldric's death at turn 3"

@@ -89,7 +89,7 @@ async def _context(
         recent = await stories_repository.recent_turns(session, lineage, RECENT_TURNS)
         if not recent:
             return None
-        world = await memory.world(session, lineage)
+        world = await memory.world(session, lineage, latest=KNOWN_THINGS)
         already = await dreams.pool_names(session, story_id)
     last = recent[-1]
     things = [
@@ -100,7 +100,7 @@ async def _context(
                 :200
             ],
         )
-        for entity in world[:KNOWN_THINGS]
+        for entity in world
     ]
     threads = [str(t) for t in (last.briefing or {}).get("open_threads", [])][:5]
     data = DreamerInput(

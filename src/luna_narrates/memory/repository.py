@@ -214,12 +214,22 @@ async def snapshots(
     )
 
 
-async def entity_ids(session: AsyncSession, lineage: Lineage) -> list[uuid.UUID]:
+async def entity_ids(
+    session: AsyncSession, lineage: Lineage, latest: int | None = None
+) -> list[uuid.UUID]:
+    """In the order the story met them; or, with `latest`, that many, the last the story met or
+    changed a fact of first."""
+    if latest is None:
+        order, params = "ORDER BY e.turn_number, e.name", {}
+    else:
+        last_fact = f"(SELECT max(f.turn_number) FROM facts f {join('f')} WHERE f.entity_id = e.id)"
+        order = f"ORDER BY GREATEST(e.turn_number, {last_fact}) DESC, e.name LIMIT :latest"
+        params = {"latest": latest}
     rows = await _rows(
         session,
-        f"SELECT e.id FROM entities e {join('e')} WHERE e.story_id = :story_id "
-        "ORDER BY e.turn_number, e.name",
+        f"SELECT e.id FROM entities e {join('e')} WHERE e.story_id = :story_id {order}",
         **lineage.params(),
+        **params,
     )
     return [row["id"] for row in rows]
 

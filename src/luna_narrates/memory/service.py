@@ -130,9 +130,12 @@ def _entity(ledger: Ledger, entity_id: uuid.UUID, current_only: bool) -> EntityO
     )
 
 
-async def world(session: AsyncSession, lineage: Lineage) -> list[EntityOut]:
-    """Every entity on the lineage with its current facts and relationships."""
-    ids = await repository.entity_ids(session, lineage)
+async def world(
+    session: AsyncSession, lineage: Lineage, latest: int | None = None
+) -> list[EntityOut]:
+    """Every entity on the lineage with its current facts and relationships; with `latest`,
+    the entities the story met or changed most recently, that many, newest first."""
+    ids = await repository.entity_ids(session, lineage, latest)
     ledger = await read_ledger(session, lineage, set(ids), await name_book(session, lineage))
     return [_entity(ledger, entity_id, current_only=True) for entity_id in ids]
 
