@@ -58,10 +58,11 @@ def progress(line: str) -> None:
     console.print(f"  {line}", style="dim")
 
 
-def announce(data_dir: Path) -> str:
-    """The command line as typed, printed with where its data goes."""
+def announce(data_dir: Path | None) -> str:
+    """The command line as typed, printed with where its data goes (None: it keeps none)."""
     command = shlex.join(["luna", *sys.argv[1:]])
-    console.print(f"[bold]{command}[/] (data in {data_dir})")
+    where = f"data in {data_dir}" if data_dir else "simulated on a virtual clock, nothing stored"
+    console.print(f"[bold]{command}[/] ({where})")
     return command
 
 
@@ -227,3 +228,75 @@ def shared_fixtures() -> Path | None:
         if (parent / "pyproject.toml").is_file() and candidate.is_dir():
             return candidate
     return None
+
+
+def numbers(text: str, name: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{name}: numbers separated by commas, not {text!r}") from None
+
+
+@bench_app.command("dreamer")
+def dreamer(
+    turns: Annotated[int, typer.Option(min=2, help="Turns in the simulated session.")] = 100,
+    runs: Annotated[int, typer.Option(min=1, help="Sessions (seeds) to simulate.")] = 5,
+    seed: Annotated[int, typer.Option(help="The first run's seed; run k uses seed + k.")] = 7,
+    hit_rates: Annotated[
+        str, typer.Option(help="Comma-separated shares of new things the Dreamer foresaw.")
+    ] = "0.25,0.5,0.75",
+    workers: Annotated[int, typer.Option(min=1, help="GPU workers.")] = 1,
+    max_concurrent: Annotated[int, typer.Option(min=1, help="Renders at once per worker.")] = 1,
+    gpu_seconds: Annotated[
+        str, typer.Option(help="GPU seconds per image, drawn uniformly between: LOW,HIGH.")
+    ] = "8,20",
+    turn_seconds: Annotated[
+        float, typer.Option(min=0, help="A turn's text (default: luna bench turn's median).")
+    ] = 20.75,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=VALUE: a product setting the session uses, instead of its default "
+            "(e.g. image_action_every_n_turns=5); repeatable."
+        ),
+    ] = None,
+    write: WriteOption = True,
+) -> None:
+    """Simulate a session with and without the Dreamer's speculative renders (virtual clock,
+    fake GPU workers): the player-visible image wait, the realization rate and the GPU cost."""
+    from pydantic import ValidationError
+
+    from luna_narrates.bench.dreamer import DreamerBenchConfig, product_settings, run_dreamer_bench
+    from luna_narrates.bench.dreamer_markdown import SECTION, render_markdown, tables
+    from luna_narrates.errors import problems
+
+    rates = numbers(hit_rates, "--hit-rates")
+    if not rates or not all(0 <= rate <= 1 for rate in rates):
+        raise typer.BadParameter(f"--hit-rates: shares between 0 and 1, not {hit_rates!r}")
+    gpu = numbers(gpu_seconds, "--gpu-seconds")
+    if len(gpu) != 2 or not 0 < gpu[0] <= gpu[1]:
+        raise typer.BadParameter(
+            f"--gpu-seconds: LOW,HIGH with 0 < LOW ≤ HIGH, not {gpu_seconds!r}"
+        )
+    overrides = dict(item.partition("=")[::2] for item in setting or [])
+    try:
+        settings = product_settings(**overrides)
+    except ValidationError as error:
+        raise typer.BadParameter("; ".join(problems(error.errors()))) from None
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    config = DreamerBenchConfig(
+        turns=turns,
+        runs=runs,
+        seed=seed,
+        hit_rates=rates,
+        workers=workers,
+        max_concurrent=max_concurrent,
+        gpu_seconds=(gpu[0], gpu[1]),
+        turn_seconds=turn_seconds,
+        settings=settings,
+    )
+    command = announce(None)
+    result = run_dreamer_bench(config, progress)
+    section = render_markdown(result, command, utc_now()) if write else None
+    publish(tables(result), section, SECTION)
