@@ -83,7 +83,16 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 
 
 # What a test may create that other rows hang from; emptied after each test.
-TOP_TABLES = ("stories", "lorebooks", "character_cards", "worlds", "settings", "image_workers")
+TOP_TABLES = (
+    "stories",
+    "lorebooks",
+    "character_cards",
+    "worlds",
+    "settings",
+    "image_workers",
+    "community_assets",
+    "asset_collections",
+)
 STORY = {
     "title": "The Canal Thief",
     "genre": "fantasy",

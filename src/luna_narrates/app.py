@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     from luna_narrates.api import (
         analytics,
         archive,
+        assets,
         characters,
         dreamer,
         health,
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(providers.router)
     app.include_router(settings_api.router)
     app.include_router(images.router)
+    app.include_router(assets.router)
     app.include_router(dreamer.router)
     return app
 

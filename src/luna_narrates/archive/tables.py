@@ -158,10 +158,20 @@ PICTURES = (
 EXPORTED = (*TURNS, *MEMORY_SPECS, *CAST_AND_LORE, *PICTURES)
 STORY = _exported(Story, STORY_SKIPPED)
 MEMORY = tuple(spec.name for spec in MEMORY_SPECS)
-# The player's library that no story holds, exported by its own routes; the server's own
-# settings, model prices and image workers; and what the database derives from exported rows
-# (lorebook_keys, by trigger from match_keys).
-LIBRARY = ("worlds", "world_characters")
+# The player's library that no story holds, exported by its own routes (worlds; the community
+# asset library, whose assets export as asset-card PNGs); the server's own settings, model
+# prices and image workers; and what the database derives from exported rows (lorebook_keys,
+# by trigger from match_keys).
+LIBRARY = (
+    "worlds",
+    "world_characters",
+    "community_assets",
+    "asset_imports",
+    "asset_votes",
+    "asset_reports",
+    "asset_collections",
+    "collection_assets",
+)
 SERVER = ("settings", "model_pricing", "image_workers")
 DERIVED = ("lorebook_keys",)
 BY_NAME = {spec.name: spec for spec in EXPORTED}

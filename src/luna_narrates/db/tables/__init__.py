@@ -1,6 +1,15 @@
 """ORM classes, one module per table; importing this package registers them all on `Base`."""
 
 from luna_narrates.db.tables.agent_runs import AgentRun
+from luna_narrates.db.tables.assets import (
+    LOCAL_OWNER_ID,
+    AssetCollection,
+    AssetImport,
+    AssetReport,
+    AssetVote,
+    CollectionAsset,
+    CommunityAsset,
+)
 from luna_narrates.db.tables.base import SCHEMA, Base
 from luna_narrates.db.tables.branches import Branch
 from luna_narrates.db.tables.character_cards import (
@@ -27,15 +36,22 @@ from luna_narrates.db.tables.turns import Turn
 from luna_narrates.db.tables.worlds import World, WorldCharacter
 
 __all__ = [
+    "LOCAL_OWNER_ID",
     "SCHEMA",
     "TURN_MEMORY_TABLES",
     "AgentRun",
+    "AssetCollection",
+    "AssetImport",
+    "AssetReport",
+    "AssetVote",
     "Base",
     "Branch",
     "CharacterCard",
     "CharacterEvolutionSnapshot",
     "CharacterPortrait",
     "CharacterSkill",
+    "CollectionAsset",
+    "CommunityAsset",
     "CostLog",
     "DreamerContent",
     "Entity",
