@@ -10,14 +10,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from luna_narrates.config import ImageWorkerConfig
 from luna_narrates.db.engine import Database
-from luna_narrates.db.tables import ImageWorker
+from luna_narrates.db.tables import ImageWorker, ImageWorkerSlot
+from luna_narrates.images import repository
 from luna_narrates.images.errors import ImageWorkerError, NoImageWorker
 from luna_narrates.images.pool import OFFLINE_AFTER, ImagePool
 from luna_narrates.images.workers import ApiType, ImageRequest
@@ -186,14 +188,20 @@ async def test_a_burst_fills_the_bigger_workers_with_more_renders(
     }
 
 
+async def crash_mid_render(services: Services, pool: ImagePool) -> None:
+    """A process takes a slot and dies before it gives it back."""
+    async with services.db.transaction() as session:
+        assert await repository.take_slot(session, [], pool.lease_seconds) is not None
+
+
 async def test_a_slot_left_taken_is_waited_for_then_refused(
     services: Services, comfy: Served
 ) -> None:
-    """A crashed process leaves its slots taken; `sync` cannot tell them from another process's
-    live renders, so it leaves them, and renders wait for them only as long as a render may take."""
+    """A crashed process leaves its slot taken; until the slot's time is up, nothing tells it
+    from another process's live render, so renders wait for it only as long as a render may
+    take."""
     async with pool_of(services, comfy.worker("gpu-1"), image_timeout=0.3) as pool:
-        async with services.db.transaction() as session:
-            await session.execute(update(ImageWorker).values(in_flight=1))
+        await crash_mid_render(services, pool)
         await pool.sync()
 
         with pytest.raises(NoImageWorker) as raised:
@@ -203,6 +211,46 @@ async def test_a_slot_left_taken_is_waited_for_then_refused(
     assert "gpu-1: busy, 1 of 1 renders" in raised.value.message
     assert raised.value.status_code == 503
     assert comfy.renders() == 0
+
+
+async def test_a_slot_left_taken_past_its_time_is_taken_back(
+    services: Services, comfy: Served
+) -> None:
+    async with pool_of(services, comfy.worker("gpu-1"), image_timeout=0.3) as pool:
+        await crash_mid_render(services, pool)
+        async with services.db.transaction() as session:
+            await session.execute(
+                update(ImageWorkerSlot).values(expires_at=func.now() - timedelta(seconds=1))
+            )
+
+        result = await pool.render(FOG)
+
+    assert result.worker_name == "gpu-1" and comfy.renders() == 1
+    assert (await rows(services))["gpu-1"].in_flight == 0, "taken back, then given back"
+    async with services.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ImageWorkerSlot)) == 0
+
+
+async def test_a_render_that_outlived_its_slot_frees_nothing_more(
+    services: Services, comfy: Served
+) -> None:
+    """Its slot was taken back and given to another render: ending, it must not free that one."""
+    async with pool_of(services, comfy.worker("gpu-1", max_concurrent=2)) as pool:
+        async with services.db.transaction() as session:
+            late = await repository.take_slot(session, [], pool.lease_seconds)
+            await repository.take_slot(session, [], pool.lease_seconds)
+            assert late is not None
+            await session.execute(
+                update(ImageWorkerSlot)
+                .where(ImageWorkerSlot.id == late.lease)
+                .values(expires_at=func.now() - timedelta(seconds=1))
+            )
+        async with services.db.transaction() as session:
+            assert await repository.take_back_expired(session) == 1
+        async with services.db.transaction() as session:
+            await repository.record_success(session, late, 1.0)
+
+    assert (await rows(services))["gpu-1"].in_flight == 1, "the other render still holds one"
 
 
 # Failover.

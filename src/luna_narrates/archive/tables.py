@@ -172,7 +172,7 @@ LIBRARY = (
     "asset_collections",
     "collection_assets",
 )
-SERVER = ("settings", "model_pricing", "image_workers")
+SERVER = ("settings", "model_pricing", "image_workers", "image_worker_slots")
 DERIVED = ("lorebook_keys",)
 BY_NAME = {spec.name: spec for spec in EXPORTED}
 

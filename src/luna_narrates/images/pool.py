@@ -46,6 +46,7 @@ FIRST_WAIT_SECONDS = 0.05
 LONGEST_WAIT_SECONDS = 1.0
 """While every worker is busy, a render looks again after this long at the most (a slot freed
 in this process wakes it at once; one freed by another process is seen at the next look)."""
+LEASE_MARGIN_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -122,15 +123,9 @@ class ImagePool:
 
     async def sync(self) -> None:
         """Mirrors the settings' workers into `image_workers`; workers that left the settings stay
-        (their images keep their history) but are never picked again.
-
-        `in_flight` is left alone, even though a process that crashed mid-render leaves its slots
-        taken: several processes share the rows and start at different times, so a process
-        starting cannot tell a slot leaked by a crash from one that another process's render
-        holds right now, and zeroing both would send a worker more renders than it takes. A
-        leaked slot shows in `workers()` (in_flight above 0 on an idle worker); freeing it safely
-        needs slots that name their holder or expire, which this table has no column for.
-        """
+        (their images keep their history) but are never picked again. Slots are left alone:
+        another process's renders may hold some; those a crashed process left expire
+        (`lease_seconds`)."""
         async with self.db.transaction() as session:
             await repository.sync_configured(session, self.settings.luna_image_workers)
 
@@ -217,7 +212,13 @@ class ImagePool:
 
     async def _take(self, tried: Sequence[uuid.UUID]) -> Slot | None:
         async with self.db.transaction() as session:
-            return await repository.take_slot(session, tried)
+            return await repository.take_slot(session, tried, self.lease_seconds)
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a slot is held at the most: a render ends (drawn, failed or timed out)
+        within `image_timeout_seconds`; twice that and a minute more, its process is gone."""
+        return 2 * self.settings.image_timeout_seconds + LEASE_MARGIN_SECONDS
 
     async def _wait_for_a_slot(self, seconds: float) -> None:
         """Until a render of this process gives its slot back, or `seconds` (another process's
@@ -250,7 +251,7 @@ class ImagePool:
 
     async def _record_success(self, slot: Slot, seconds: float) -> None:
         async with self.db.transaction() as session:
-            await repository.record_success(session, slot.id, seconds)
+            await repository.record_success(session, slot, seconds)
         self._slot_given_back()
 
     async def _record_failure(self, slot: Slot, error: ImageWorkerError) -> None:
@@ -259,7 +260,7 @@ class ImagePool:
         async with self.db.transaction() as session:
             online = await repository.record_failure(
                 session,
-                slot.id,
+                slot,
                 _masked(error.message, slot.api_url),
                 worker_fault=error.retryable,
                 offline_after=OFFLINE_AFTER,
@@ -270,7 +271,7 @@ class ImagePool:
 
     async def _give_back(self, slot: Slot) -> None:
         async with self.db.transaction() as session:
-            await repository.give_back(session, slot.id)
+            await repository.give_back(session, slot)
         self._slot_given_back()
 
     def _client(self, name: str, api_type: str, api_url: str) -> ImageWorkerClient:

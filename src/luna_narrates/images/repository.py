@@ -3,24 +3,32 @@
 A render takes a slot with one UPDATE whose subquery locks the chosen row `FOR UPDATE SKIP
 LOCKED`: two processes choosing at once never wait on each other, and the row each one locks is
 re-read after the lock, so `in_flight < max_concurrent` holds for the row it increments. The slot
-is committed before the worker is called and given back by another UPDATE afterwards; no
-connection is held while the worker draws.
+is a row of `image_worker_slots` that expires; it is committed before the worker is called and
+given back afterwards; no connection is held while the worker draws.
+
+A process that crashes mid-render cannot give its slots back; each take first takes back the
+expired ones. A slot is given back once: a render that outlived its slot (taken back meanwhile)
+frees nothing more when it ends.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Float, cast, func, select, text, update
+from sqlalchemy import Float, cast, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from luna_narrates.config import ImageWorkerConfig
-from luna_narrates.db.tables import ImageWorker
+from luna_narrates.db.tables import ImageWorker, ImageWorkerSlot
+
+log = logging.getLogger("luna_narrates")
 
 LOCK_KEY = 0x4C554E41_494D  # "LUNAIM": held while the settings' workers are mirrored
 
@@ -29,10 +37,11 @@ LOCK_KEY = 0x4C554E41_494D  # "LUNAIM": held while the settings' workers are mir
 class Slot:
     """A slot taken on a worker: what the pool needs to call it and to give the slot back."""
 
-    id: uuid.UUID
+    id: uuid.UUID  # the worker's
     name: str
     api_type: str
     api_url: str
+    lease: uuid.UUID  # the slot's row
 
 
 async def sync_configured(session: AsyncSession, workers: Sequence[ImageWorkerConfig]) -> None:
@@ -57,9 +66,13 @@ async def sync_configured(session: AsyncSession, workers: Sequence[ImageWorkerCo
     )
 
 
-async def take_slot(session: AsyncSession, tried: Collection[uuid.UUID]) -> Slot | None:
-    """Takes a slot on the least-loaded online, configured worker not in `tried` that has one
-    free (ties by priority, then name); `None` when none has one free or all are being taken."""
+async def take_slot(
+    session: AsyncSession, tried: Collection[uuid.UUID], lease_seconds: float
+) -> Slot | None:
+    """Takes a slot for `lease_seconds` on the least-loaded online, configured worker not in
+    `tried` that has one free (ties by priority, then name); `None` when none has one free or
+    all are being taken."""
+    await take_back_expired(session)
     free = aliased(ImageWorker, name="free")
     load = cast(free.in_flight, Float) / free.max_concurrent
     chosen = (
@@ -82,20 +95,48 @@ async def take_slot(session: AsyncSession, tried: Collection[uuid.UUID]) -> Slot
         .returning(ImageWorker.id, ImageWorker.name, ImageWorker.api_type, ImageWorker.api_url)
     )
     row = taken.one_or_none()
-    return None if row is None else Slot(*row)
+    if row is None:
+        return None
+    lease = uuid.uuid4()
+    expires = func.now() + timedelta(seconds=lease_seconds)
+    await session.execute(
+        insert(ImageWorkerSlot).values(id=lease, worker_id=row.id, expires_at=expires)
+    )
+    return Slot(*row, lease=lease)
 
 
-async def give_back(session: AsyncSession, worker_id: uuid.UUID) -> None:
+async def take_back_expired(session: AsyncSession) -> int:
+    """Frees the slots whose time is up: renders of a process that crashed."""
+    ended = (
+        await session.scalars(
+            delete(ImageWorkerSlot)
+            .where(ImageWorkerSlot.expires_at <= func.now())
+            .returning(ImageWorkerSlot.worker_id)
+        )
+    ).all()
+    for worker_id, count in Counter(ended).items():
+        await session.execute(
+            update(ImageWorker)
+            .where(ImageWorker.id == worker_id)
+            .values(in_flight=func.greatest(ImageWorker.in_flight - count, 0))
+        )
+    if ended:
+        log.warning("took back %d image worker slot(s) left taken past their time", len(ended))
+    return len(ended)
+
+
+async def give_back(session: AsyncSession, slot: Slot) -> None:
     """Frees a slot without a verdict on the worker (the render was cancelled)."""
-    await session.execute(update(ImageWorker).where(ImageWorker.id == worker_id).values(**_freed()))
+    if freed := await _freed(session, slot):
+        await session.execute(update(ImageWorker).where(ImageWorker.id == slot.id).values(freed))
 
 
-async def record_success(session: AsyncSession, worker_id: uuid.UUID, seconds: float) -> None:
+async def record_success(session: AsyncSession, slot: Slot, seconds: float) -> None:
     await session.execute(
         update(ImageWorker)
-        .where(ImageWorker.id == worker_id)
+        .where(ImageWorker.id == slot.id)
         .values(
-            **_freed(),
+            **await _freed(session, slot),
             images_done=ImageWorker.images_done + 1,
             seconds_total=ImageWorker.seconds_total + seconds,
             consecutive_failures=0,
@@ -106,7 +147,7 @@ async def record_success(session: AsyncSession, worker_id: uuid.UUID, seconds: f
 
 async def record_failure(
     session: AsyncSession,
-    worker_id: uuid.UUID,
+    slot: Slot,
     error: str,
     *,
     worker_fault: bool,
@@ -117,9 +158,9 @@ async def record_failure(
     failures = ImageWorker.consecutive_failures + (1 if worker_fault else 0)
     online = await session.scalar(
         update(ImageWorker)
-        .where(ImageWorker.id == worker_id)
+        .where(ImageWorker.id == slot.id)
         .values(
-            **_freed(),
+            **await _freed(session, slot),
             images_failed=ImageWorker.images_failed + 1,
             consecutive_failures=failures,
             last_error=error,
@@ -130,8 +171,16 @@ async def record_failure(
     return bool(online)
 
 
-def _freed() -> dict[str, object]:
-    # Never below 0, so that a slot given back after an operator reset cannot break the CHECK.
+async def _freed(session: AsyncSession, slot: Slot) -> dict[str, object]:
+    """Ends the slot; the load goes down only if it had not been taken back already. Never
+    below 0, so that a slot given back after an operator reset cannot break the CHECK."""
+    ended = await session.scalar(
+        delete(ImageWorkerSlot)
+        .where(ImageWorkerSlot.id == slot.lease)
+        .returning(ImageWorkerSlot.id)
+    )
+    if ended is None:
+        return {}
     return {"in_flight": func.greatest(ImageWorker.in_flight - 1, 0)}
 
 

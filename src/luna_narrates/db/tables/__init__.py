@@ -23,7 +23,7 @@ from luna_narrates.db.tables.cost_logs import CostLog
 from luna_narrates.db.tables.dreamer_content import DreamerContent
 from luna_narrates.db.tables.entities import Entity, EntityAlias
 from luna_narrates.db.tables.facts import Fact
-from luna_narrates.db.tables.images import GeneratedImage, ImageWorker
+from luna_narrates.db.tables.images import GeneratedImage, ImageWorker, ImageWorkerSlot
 from luna_narrates.db.tables.lorebooks import Lorebook, LorebookEntry, LorebookKey, StoryLorebook
 from luna_narrates.db.tables.memory_chunks import MemoryChunk
 from luna_narrates.db.tables.model_pricing import ModelPricing
@@ -59,6 +59,7 @@ __all__ = [
     "Fact",
     "GeneratedImage",
     "ImageWorker",
+    "ImageWorkerSlot",
     "Lorebook",
     "LorebookEntry",
     "LorebookKey",

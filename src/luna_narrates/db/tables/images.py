@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    func,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -51,6 +52,18 @@ class ImageWorker(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
+
+
+class ImageWorkerSlot(Base):
+    """A slot a render holds on a worker, until the render gives it back or the slot expires:
+    one left by a process that crashed mid-render is taken back once expired."""
+
+    __tablename__ = "image_worker_slots"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("image_workers.id", ondelete="CASCADE"))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class GeneratedImage(Base):
