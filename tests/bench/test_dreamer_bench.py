@@ -13,8 +13,6 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from luna_narrates.bench.dreamer import (
-    AS_BUILT,
-    DESIGNED,
     DreamerBenchConfig,
     draw_story,
     product_settings,
@@ -63,16 +61,13 @@ def test_with_nothing_foreseen_speculation_delays_a_turn_by_one_render_at_most(
     config = replace(SMALL, workers=workers, max_concurrent=max_concurrent)
     story = draw_story(config, seed)
     without = simulate(config, story, seed, None)
-    designed = simulate(config, story, seed, 0.0, DESIGNED)
-    built = simulate(config, story, seed, 0.0, AS_BUILT)
+    designed = simulate(config, story, seed, 0.0)
     longest = config.gpu_seconds[1]
-    assert designed.realized == built.realized == 0
+    assert designed.realized == 0
     assert designed.speculative_renders > 0
-    for alone, dreaming, queued in zip(without.turns, designed.turns, built.turns, strict=True):
+    for alone, dreaming in zip(without.turns, designed.turns, strict=True):
         for part in ("foreseeable", "other"):
             assert getattr(alone, part) <= getattr(dreaming, part) <= getattr(alone, part) + longest
-            # First come, first served: never earlier, but with no bound.
-            assert getattr(queued, part) >= getattr(alone, part)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
@@ -110,8 +105,6 @@ def test_the_realization_rate_is_the_things_foreseen_over_the_ideas_dreamed(rate
     dreamed = arm.dreams * config.settings.dreamer_ideas_per_dream
     assert foreseen > 0
     assert arm.realization_rate == foreseen / dreamed
-    assert arm.stats_rate == foreseen / arm.kept
-    assert arm.kept <= dreamed
     assert arm.unused_renders <= arm.speculative_renders
 
 

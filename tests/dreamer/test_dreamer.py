@@ -4,6 +4,7 @@ its size and its expiry (files included), and the idle dream scheduled."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import httpx
 from sqlalchemy import text
 
 from luna_narrates.dreamer import service as dreams
+from luna_narrates.images import service as images
 from luna_narrates.services import Services
 from tests.images.test_turn_images import drain
 from tests.narration.test_pipeline import play
@@ -77,7 +79,8 @@ async def test_the_turn_that_uses_an_idea_realizes_it_and_takes_its_picture(
     turn_images = (
         await client.get(f"/stories/{story['id']}/images", params={"turn_number": 2})
     ).json()
-    assert mira["images"][0]["id"] in [i["id"] for i in turn_images]
+    [shown] = [i for i in turn_images if i["subject"] == "Mira the Ferrywoman"]
+    assert mira["images"][0]["id"] in (shown["id"], shown["reused_from"]), "not drawn again"
     stats = (await client.get(f"/stories/{story['id']}/dreamer/stats")).json()
     by_type = {s["content_type"]: s for s in stats["by_type"]}
     assert by_type["character"] | {"average_hours_to_realize": None} == {
@@ -121,6 +124,12 @@ async def test_the_pool_keeps_its_size_and_unused_ideas_expire_with_their_files(
 
     assert gone == 2 and await pool(client, story) == {}
     assert not any(file.exists() for file in files), "their files went too"
+    stats = (await client.get(f"/stories/{story['id']}/dreamer/stats")).json()
+    assert [(s["content_type"], s["dreamed"], s["realized"]) for s in stats["by_type"]] == [
+        ("character", 1, 0),
+        ("location", 1, 0),
+        ("plot_twist", 1, 0),
+    ], "the ideas the pool let go still count as dreamed"
 
 
 async def test_the_dreamer_dreams_again_while_the_story_is_idle(
@@ -203,3 +212,60 @@ async def test_taking_back_the_turn_that_used_an_idea_returns_it_to_the_pool(
     [image] = mira["images"]
     assert (image["id"], image["speculative"], image["status"]) == (picture["id"], True, "complete")
     assert (await client.get(image["url"])).status_code == 200, "its picture is kept for later"
+
+
+async def test_a_turn_shows_the_dreamers_picture_of_a_place_or_character_it_brings_in(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    """No second render, however the Dreamer's prompt differs from the turn's."""
+    await play(client, story["id"], "I look for a way across.")
+    await drain(services)
+    dreamed = {
+        name: idea["images"][0]["id"]
+        for name, idea in (await pool(client, story)).items()
+        if idea["images"]
+    }
+    room.plan = {
+        **PLAN,
+        "scene_location": "The Drowned Chapel",
+        "characters_present": ["Ila", "Mira the Ferrywoman"],
+    }
+    await play(client, story["id"], "I hide in the chapel.")
+    await drain(services)
+
+    shown = (await client.get(f"/stories/{story['id']}/images", params={"turn_number": 2})).json()
+    by_subject = {image["subject"]: image for image in shown}
+    for name in ("The Drowned Chapel", "Mira the Ferrywoman"):
+        assert dreamed[name] in (by_subject[name]["id"], by_subject[name]["reused_from"]), name
+    async with services.db.sessions() as session:
+        renders = await session.execute(
+            text(
+                "SELECT g.dreamer_content_id IS NOT NULL, j.priority "
+                "FROM luna.procrastinate_jobs j "
+                "JOIN luna.generated_images g ON g.id = CAST(j.args->>'image_id' AS uuid) "
+                "WHERE j.task_name = 'images.render'"
+            )
+        )
+        priorities = {(dreamers, priority) for dreamers, priority in renders}
+    assert priorities == {(True, 0), (False, 10)}, "a turn's pictures go first in the queue"
+
+
+async def test_a_dreamers_picture_not_begun_when_a_turn_needs_it_is_drawn_as_the_turns(
+    client: httpx.AsyncClient, services: Services, story: dict[str, Any], room: Room
+) -> None:
+    chapel = {**room.dream["ideas"][1], "metadata": {}}
+    async with services.db.transaction() as session:
+        [idea] = await dreams.store_ideas(
+            session, uuid.UUID(story["id"]), [chapel], services.settings
+        )
+        [picture] = dreams.speculative_images([idea], services.settings)
+        session.add(picture)
+    room.plan = {**PLAN, "scene_location": "The Drowned Chapel"}
+    turn = (await play(client, story["id"], "I hide in the chapel.")).json()
+
+    to_render = await images.plan_turn(services.db, services.settings, uuid.UUID(turn["turn_id"]))
+
+    assert picture.id in to_render, "its render is asked for again, at the turn's priority"
+    shown = (await client.get(f"/stories/{story['id']}/images", params={"turn_number": 1})).json()
+    [background] = [i for i in shown if i["image_type"] == "background"]
+    assert (background["reused_from"], background["status"]) == (str(picture.id), "pending")

@@ -46,6 +46,7 @@ from luna_narrates.db.tables import (
     CharacterSkill,
     CostLog,
     DreamerContent,
+    DreamerTally,
     Entity,
     EntityAlias,
     Fact,
@@ -153,6 +154,7 @@ CAST_AND_LORE = (
 # tables (archive/pictures.py).
 PICTURES = (
     _exported(DreamerContent, ("embedding",)),
+    _exported(DreamerTally),
     _exported(GeneratedImage, ("worker_id",)),
 )
 EXPORTED = (*TURNS, *MEMORY_SPECS, *CAST_AND_LORE, *PICTURES)

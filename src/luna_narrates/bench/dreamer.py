@@ -87,18 +87,9 @@ class DreamerBenchConfig:
         return self.workers * self.max_concurrent
 
 
-@dataclass(frozen=True)
-class Behaviour:
-    """How the product treats speculation: as designed, or as the code stands today (the image
-    queue is first come, first served; a foreseen location's background is drawn again, since the
-    Dreamer's prompt, and so its cache key, differs from the turn's)."""
-
-    turn_images_first: bool
-    reused: frozenset[str]
-
-
-DESIGNED = Behaviour(True, frozenset({"character", "location"}))
-AS_BUILT = Behaviour(False, frozenset({"character"}))
+# The kinds of idea whose picture a turn shows instead of drawing its own (`images.service`:
+# a place's background, a character's first portrait).
+REUSED = frozenset({"character", "location"})
 
 
 @dataclass(frozen=True)
@@ -215,7 +206,6 @@ class ArmResult:
     dreams: int = 0
     ideas: int = 0
     realized: int = 0
-    kept: int = 0  # ideas not evicted: the rows /dreamer/stats still counts
     speculative_renders: int = 0  # begun: GPU time spent ahead of need
     unused_renders: int = 0  # begun for an idea no turn used
 
@@ -235,11 +225,6 @@ class ArmResult:
     def realization_rate(self) -> float:
         """Realized ideas over every idea dreamed."""
         return ratio(self.realized, self.ideas)
-
-    @property
-    def stats_rate(self) -> float:
-        """As /dreamer/stats reports it: evicted ideas are deleted, so it counts only the kept."""
-        return ratio(self.realized, self.kept)
 
 
 @dataclass(eq=False)
@@ -274,10 +259,9 @@ class Session:
         story: Sequence[StoryTurn],
         seed: int,
         hit_rate: float | None,
-        behaviour: Behaviour,
     ) -> None:
         self.config, self.settings, self.story = config, config.settings, story
-        self.hit_rate, self.behaviour = hit_rate, behaviour
+        self.hit_rate = hit_rate
         self.env = simpy.Environment()
         self.gpu = simpy.PriorityResource(self.env, capacity=config.slots)
         self.dreamer = simpy.Resource(self.env, capacity=1)  # its queue runs one job at a time
@@ -316,7 +300,6 @@ class Session:
             dreams=self.dreams,
             ideas=len(self.ideas),
             realized=sum(idea.realized for idea in self.ideas),
-            kept=sum(not idea.evicted for idea in self.ideas),
             speculative_renders=len(begun),
             unused_renders=sum(not idea.realized for idea, _ in begun),
         )
@@ -336,7 +319,7 @@ class Session:
         ready: dict[bool, list[simpy.Event]] = {True: [], False: []}
         for image in turn.images:
             idea = ideas.get(image.subject)
-            if idea is not None and idea.kind in self.behaviour.reused:
+            if idea is not None and idea.kind in REUSED:
                 ready[image.new].append(self.reuse(idea, image))
             else:
                 ready[image.new].append(self.render(image.seconds, TURN_FIRST).process)
@@ -364,20 +347,18 @@ class Session:
 
     def reuse(self, idea: Idea, image: Image) -> simpy.Event:
         """A realized idea's picture: there already, being drawn (the player waits the rest),
-        or not begun, when the turn draws it itself (as designed) or waits for it in the queue
-        (as built); an idea under the threshold has no picture, and the turn draws one."""
+        or not begun, when it is drawn at the turn's priority (`jobs.queue` defers its render
+        again as the turn's); an idea under the threshold has no picture, and the turn draws
+        one."""
         begun = [r.process for r in idea.renders if r.started is not None]
         if begun:
             return self.env.any_of(begun)
-        if idea.renders and not self.behaviour.turn_images_first:
-            return self.env.any_of([r.process for r in idea.renders])
         self.withdraw(idea)
         return self.render(image.seconds, TURN_FIRST).process
 
     def render(self, seconds: float, priority: int) -> Render:
         render = Render(seconds)
-        first = priority if self.behaviour.turn_images_first else TURN_FIRST
-        render.process = self.env.process(self.draw(render, first))
+        render.process = self.env.process(self.draw(render, priority))
         self.renders.append(render)
         return render
 
@@ -447,9 +428,8 @@ def simulate(
     story: Sequence[StoryTurn],
     seed: int,
     hit_rate: float | None,
-    behaviour: Behaviour = DESIGNED,
 ) -> ArmResult:
-    return Session(config, story, seed, hit_rate, behaviour).run()
+    return Session(config, story, seed, hit_rate).run()
 
 
 def reduction(without: ArmResult, with_dreamer: ArmResult, part: Part = "wait") -> float:
@@ -461,8 +441,7 @@ def reduction(without: ArmResult, with_dreamer: ArmResult, part: Part = "wait") 
 class RunResult:
     seed: int
     without: ArmResult
-    designed: dict[float, ArmResult]  # by hit rate: the sweep's and the curve's
-    built: dict[float, ArmResult]  # as the code stands, at the curve's hit rates
+    dreaming: dict[float, ArmResult]  # by hit rate: the sweep's and the curve's
 
 
 @dataclass(frozen=True)
@@ -470,20 +449,17 @@ class DreamerBenchResult:
     config: DreamerBenchConfig
     runs: list[RunResult]
 
-    def curve(self, built: bool = False, part: Part = "wait") -> dict[float, float]:
+    def curve(self, part: Part = "wait") -> dict[float, float]:
         """The median over runs of the reduction at each hit rate of `CURVE`."""
         return {
-            rate: median(
-                reduction(run.without, (run.built if built else run.designed)[rate], part)
-                for run in self.runs
-            )
+            rate: median(reduction(run.without, run.dreaming[rate], part) for run in self.runs)
             for rate in CURVE
         }
 
-    def hit_rate_for(self, target: float, built: bool = False, part: Part = "wait") -> float | None:
+    def hit_rate_for(self, target: float, part: Part = "wait") -> float | None:
         """The hit rate at which the median reduction reaches `target`, interpolated between
         the curve's points; None when even a Dreamer that foresees everything falls short."""
-        points = list(self.curve(built, part).items())
+        points = list(self.curve(part).items())
         for (low, below), (high, above) in itertools.pairwise(points):
             if above >= target > below:
                 return low + (high - low) * (target - below) / (above - below)
@@ -497,11 +473,10 @@ def run_dreamer_bench(config: DreamerBenchConfig, progress: Progress) -> Dreamer
         story = draw_story(config, seed)
         without = simulate(config, story, seed, None)
         rates = sorted({*CURVE, *config.hit_rates})
-        designed = {rate: simulate(config, story, seed, rate) for rate in rates}
-        built = {rate: simulate(config, story, seed, rate, AS_BUILT) for rate in CURVE}
-        runs.append(RunResult(seed, without, designed, built))
+        dreaming = {rate: simulate(config, story, seed, rate) for rate in rates}
+        runs.append(RunResult(seed, without, dreaming))
         saved = ", ".join(
-            f"{rate:g}: {reduction(without, designed[rate]):.0%}" for rate in config.hit_rates
+            f"{rate:g}: {reduction(without, dreaming[rate]):.0%}" for rate in config.hit_rates
         )
         progress(f"run {index + 1}/{config.runs} (seed {seed}): less waiting at hit rate {saved}")
     return DreamerBenchResult(config, runs)

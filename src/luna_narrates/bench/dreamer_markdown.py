@@ -45,7 +45,7 @@ def spread(values: Iterable[float], show: Show) -> tuple[str, str]:
 
 
 def pairs(result: DreamerBenchResult, rate: float) -> list[Pair]:
-    return [(run.without, run.designed[rate]) for run in result.runs]
+    return [(run.without, run.dreaming[rate]) for run in result.runs]
 
 
 def label(rate: float) -> str:
@@ -117,7 +117,7 @@ def dreamer_table(result: DreamerBenchResult) -> Table:
     rows: list[tuple[str, ...]] = []
     without = [run.without for run in result.runs]
     for rate in result.config.hit_rates:
-        arms = [run.designed[rate] for run in result.runs]
+        arms = [run.dreaming[rate] for run in result.runs]
         rows.append(
             (
                 f"{rate:g}",
@@ -126,7 +126,6 @@ def dreamer_table(result: DreamerBenchResult) -> Table:
                 count(arm.ideas for arm in arms),
                 count(arm.realized for arm in arms),
                 *spread((arm.realization_rate for arm in arms), lambda v: f"{v:.1%}"),
-                percent(median(arm.stats_rate for arm in arms)),
                 count(arm.speculative_renders for arm in arms),
                 count(arm.unused_renders for arm in arms),
                 f"{median(arm.gpu_busy for arm in without):.1%} → "
@@ -142,24 +141,20 @@ def dreamer_table(result: DreamerBenchResult) -> Table:
             "realized",
             "realization rate",
             "per run",
-            "as /dreamer/stats counts it",
             "speculative renders",
             "never used",
             "GPU busy without → with",
         ),
         rows,
-        "Realization rate = realized ideas ÷ ideas dreamed. `/dreamer/stats` divides by the "
-        "ideas still stored, and the pool deletes the ideas it evicts, so it reports the "
-        "higher figure. Speculative renders: begun (GPU time spent); never used: begun for "
-        "an idea no turn used.",
+        "Realization rate = realized ideas ÷ ideas dreamed, evicted ones included, as "
+        "`/dreamer/stats` counts it. Speculative renders: begun (GPU time spent); never used: "
+        "begun for an idea no turn used.",
     )
 
 
-CURVES: tuple[tuple[str, bool, Part], ...] = (
-    ("as designed: every image", False, "wait"),
-    ("as designed: new things' pictures", False, "foreseeable"),
-    ("as the code stands: every image", True, "wait"),
-    ("as the code stands: new things' pictures", True, "foreseeable"),
+CURVES: tuple[tuple[str, Part], ...] = (
+    ("every image", "wait"),
+    ("new things' pictures", "foreseeable"),
 )
 
 
@@ -167,15 +162,10 @@ def curve_table(result: DreamerBenchResult) -> Table:
     return Table(
         "Less waiting by hit rate (median over runs)",
         ("", *(f"{rate:g}" for rate in CURVE)),
-        [
-            (name, *(percent(v) for v in result.curve(built, part).values()))
-            for name, built, part in CURVES
-        ],
-        "As designed: turn images go first and a foreseen location's background is the "
-        "Dreamer's. As the code stands: the images queue is about first come, first served "
-        "(`jobs.queue` defers renders with no priority), and a foreseen location's "
-        "background is drawn again, since the Dreamer's prompt differs from the turn's and "
-        "so does the cache key (`images.service`); portraits are reused in both.",
+        [(name, *(percent(v) for v in result.curve(part).values())) for name, part in CURVES],
+        "Turn images go first in the images queue (`jobs.queue`), and a foreseen place's "
+        "background or character's first portrait is the Dreamer's picture "
+        "(`images.service`).",
     )
 
 
@@ -183,21 +173,18 @@ def tables(result: DreamerBenchResult) -> list[Table]:
     return [wait_table(result), parts_table(result), dreamer_table(result), curve_table(result)]
 
 
-def reach(result: DreamerBenchResult, built: bool, part: Part) -> str:
-    needed = result.hit_rate_for(SEED_CLAIM, built, part)
+def reach(result: DreamerBenchResult, part: Part) -> str:
+    needed = result.hit_rate_for(SEED_CLAIM, part)
     if needed is None:
-        return f"not reached ({result.curve(built, part)[CURVE[-1]]:.0%} at hit rate 1)"
+        return f"not reached ({result.curve(part)[CURVE[-1]]:.0%} at hit rate 1)"
     return f"a hit rate of about {needed:.2f}"
 
 
 def verdict(result: DreamerBenchResult) -> str:
     return (
-        f"for the whole wait, {reach(result, False, 'wait')} as designed, "
-        f"{reach(result, True, 'wait')} as the code stands; for the pictures of new things "
-        f"alone, {reach(result, False, 'foreseeable')} as designed, "
-        f"{reach(result, True, 'foreseeable')} as the code stands (hit rates interpolated "
-        "on the last table). Action images depend on the player's action: no Dreamer saves "
-        "their wait."
+        f"for the whole wait, {reach(result, 'wait')}; for the pictures of new things alone, "
+        f"{reach(result, 'foreseeable')} (hit rates interpolated on the last table). Action "
+        "images depend on the player's action: no Dreamer saves their wait."
     )
 
 
@@ -206,7 +193,7 @@ def assumptions(result: DreamerBenchResult) -> list[str]:
     kinds = ", ".join(f"{kind} {share:.0%}" for kind, share in IDEA_KINDS.items())
     settings = ", ".join(f"{name}={getattr(config.settings, name)}" for name in SETTINGS)
     low, high = config.gpu_seconds
-    dreams = median(arm.dreams for run in result.runs for arm in run.designed.values())
+    dreams = median(arm.dreams for run in result.runs for arm in run.dreaming.values())
     dreams /= config.turns
     return [
         f"Settings (`Settings` defaults unless overridden): {settings}.",

@@ -38,7 +38,7 @@ class IdeaOut(BaseModel):
 
 class TypeStatistics(BaseModel):
     content_type: str
-    dreamed: int
+    dreamed: int = Field(description="Ideas invented, those the pool let go since included.")
     realized: int
     realization_rate: float | None = Field(description="realized / dreamed; None with none.")
     average_hours_to_realize: float | None

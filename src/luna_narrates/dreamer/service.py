@@ -8,6 +8,7 @@ in the passage (`writer`). Its images then stop being speculative and belong to 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from luna_narrates.agents.preprocessor.memory_schemas import (
     DESCRIPTION_CHARS,
@@ -28,10 +30,10 @@ from luna_narrates.agents.preprocessor.memory_schemas import (
     TurnMemory,
 )
 from luna_narrates.config import Settings
-from luna_narrates.db.tables import DreamerContent, GeneratedImage, Turn
+from luna_narrates.db.tables import DreamerContent, DreamerTally, GeneratedImage, Turn
 from luna_narrates.dreamer.schemas import DreamerStatistics, IdeaOut, PoolImage, TypeStatistics
+from luna_narrates.images import cleanup, storage
 from luna_narrates.images import service as images
-from luna_narrates.images import storage
 from luna_narrates.images.planning import ImageType, Wanted, fill, seed_for
 from luna_narrates.memory.text import normalize
 
@@ -100,6 +102,14 @@ async def store_ideas(
         )
         if row_id is not None:
             added.append(await _get(session, row_id))
+    for kind, count in Counter(idea.content_type for idea in added).items():
+        tally = insert(DreamerTally).values(story_id=story_id, content_type=kind, dreamed=count)
+        await session.execute(
+            tally.on_conflict_do_update(
+                index_elements=[DreamerTally.story_id, DreamerTally.content_type],
+                set_={"dreamed": DreamerTally.dreamed + count},
+            )
+        )
     await _evict(session, story_id, settings.dreamer_speculative_pool_size, settings.luna_data_dir)
     return [row for row in added if await session.get(DreamerContent, row.id) is not None]
 
@@ -155,7 +165,8 @@ async def used_by(session: AsyncSession, turn: Turn) -> list[tuple[DreamerConten
 
 
 async def realize(session: AsyncSession, turn: Turn) -> list[DreamerContent]:
-    """Marks the pool's ideas this turn used, and gives their images to the turn."""
+    """Marks the pool's ideas this turn used; their images stop being speculative and become
+    the turn's, unless a row of the turn shows them already (planning its images found them)."""
     realized = []
     for idea, by in await used_by(session, turn):
         if idea.realized_in_turn is None:
@@ -163,10 +174,20 @@ async def realize(session: AsyncSession, turn: Turn) -> list[DreamerContent]:
             idea.realized_at = datetime.now(UTC)
         realized.append(idea)
     if realized:
+        await cleanup.lock_story_images(session, turn.story_id)  # planning the turn's images waits
+        pictures = GeneratedImage.dreamer_content_id.in_([i.id for i in realized])
+        await session.execute(update(GeneratedImage).where(pictures).values(speculative=False))
+        shown = aliased(GeneratedImage)  # a row of the turn that shows the picture already
         await session.execute(
             update(GeneratedImage)
-            .where(GeneratedImage.dreamer_content_id.in_([i.id for i in realized]))
-            .values(speculative=False, turn_id=turn.id)
+            .where(
+                pictures,
+                GeneratedImage.turn_id.is_(None),
+                ~select(shown.id)
+                .where(shown.source_image_id == GeneratedImage.id, shown.turn_id == turn.id)
+                .exists(),
+            )
+            .values(turn_id=turn.id)
         )
     return realized
 
@@ -250,20 +271,25 @@ async def pool(
 
 
 async def statistics(session: AsyncSession, story_id: uuid.UUID) -> DreamerStatistics:
-    """Per type: dreamed, realized, the rate, and the hours from dream to use (the seed's
-    reports)."""
+    """Per type: dreamed (every idea ever, evicted and expired ones too), realized, the rate,
+    and the hours from dream to use (the seed's reports)."""
     hours = func.extract("epoch", DreamerContent.realized_at - DreamerContent.created_at) / 3600
+    used = (
+        select(
+            DreamerContent.content_type.label("content_type"),
+            func.count(DreamerContent.realized_in_turn).label("realized"),
+            func.avg(hours).label("hours"),
+        )
+        .where(DreamerContent.story_id == story_id)
+        .group_by(DreamerContent.content_type)
+        .subquery()
+    )
     rows = (
         await session.execute(
-            select(
-                DreamerContent.content_type,
-                func.count(),
-                func.count(DreamerContent.realized_in_turn),
-                func.avg(hours),
-            )
-            .where(DreamerContent.story_id == story_id)
-            .group_by(DreamerContent.content_type)
-            .order_by(DreamerContent.content_type)
+            select(DreamerTally.content_type, DreamerTally.dreamed, used.c.realized, used.c.hours)
+            .outerjoin(used, used.c.content_type == DreamerTally.content_type)
+            .where(DreamerTally.story_id == story_id)
+            .order_by(DreamerTally.content_type)
         )
     ).all()
     unrealized = await session.scalar(
@@ -276,8 +302,8 @@ async def statistics(session: AsyncSession, story_id: uuid.UUID) -> DreamerStati
             TypeStatistics(
                 content_type=kind,
                 dreamed=dreamed,
-                realized=realized,
-                realization_rate=realized / dreamed if dreamed else None,
+                realized=realized or 0,
+                realization_rate=(realized or 0) / dreamed if dreamed else None,
                 average_hours_to_realize=float(avg) if avg is not None else None,
             )
             for kind, dreamed, realized, avg in rows

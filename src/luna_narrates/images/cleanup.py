@@ -38,16 +38,20 @@ async def lock_story_images(session: AsyncSession, story_id: uuid.UUID) -> None:
 async def release_turns(session: AsyncSession, story_id: uuid.UUID, turn_ids: Select[Any]) -> None:
     """Call before the turns are deleted, in the same transaction."""
     await lock_story_images(session, story_id)
+    of_turns = GeneratedImage.turn_id.in_(turn_ids)
+    unrealized = select(DreamerContent.id).where(DreamerContent.realized_in_turn.in_(turn_ids))
+    await session.execute(
+        update(GeneratedImage)
+        .where(
+            GeneratedImage.dreamer_content_id.is_not(None),
+            of_turns | GeneratedImage.dreamer_content_id.in_(unrealized),
+        )
+        .values(turn_id=None, speculative=True)
+    )
     await session.execute(
         update(DreamerContent)
         .where(DreamerContent.realized_in_turn.in_(turn_ids))
         .values(realized_in_turn=None, realized_by=None, realized_at=None)
-    )
-    of_turns = GeneratedImage.turn_id.in_(turn_ids)
-    await session.execute(
-        update(GeneratedImage)
-        .where(of_turns, GeneratedImage.dreamer_content_id.is_not(None))
-        .values(turn_id=None, speculative=True)
     )
     paths = set(
         await session.scalars(

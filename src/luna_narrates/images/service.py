@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.config import Settings
@@ -61,8 +61,11 @@ SHARED_WITH_REUSE = (
 
 
 async def plan_turn(db: Database, settings: Settings, turn_id: uuid.UUID) -> list[uuid.UUID]:
-    """Adds the rows of the images the turn asks for; answers the ones to render (a cache hit
-    needs none). Running it twice for a turn adds nothing the second time."""
+    """Adds the rows of the images the turn asks for; answers the ones to render now, at the
+    turn's priority. None is needed for a background drawn lately (the cache), nor for a place
+    or a character the Dreamer drew ahead of need: the turn's row shows that picture (one the
+    Dreamer's render has not begun yet is answered, to be drawn now; whichever job comes second
+    finds it drawn). Running it twice for a turn adds nothing the second time."""
     async with db.transaction() as session:
         story_id = await session.scalar(select(Turn.story_id).where(Turn.id == turn_id))
         if story_id is None:
@@ -94,6 +97,12 @@ async def plan_turn(db: Database, settings: Settings, turn_id: uuid.UUID) -> lis
             source = None
             if wanted.image_type == "background":
                 source = await _cached(session, turn, wanted, settings.image_cache_duration_turns)
+            if source is None and _first_sight(wanted, drawn):
+                source = await _dreamed(session, turn.story_id, wanted)
+                if source is not None and source.turn_id == turn.id:
+                    continue  # the Dreamer's picture is this turn's already (its idea realized)
+                if source is not None and source.status == "pending":
+                    to_render.append(source.id)  # not begun: drawn now, as the turn's
             row = _row(turn, wanted, settings, source)
             session.add(row)
             if source is None:
@@ -244,29 +253,58 @@ async def images_of(
 
 
 async def _portraits_drawn(session: AsyncSession, story_id: uuid.UUID) -> set[str]:
+    """The characters a turn has shown a portrait of (the Dreamer's speculative ones are not
+    the story's until a turn shows them)."""
     names = await session.scalars(
         select(GeneratedImage.subject).where(
             GeneratedImage.story_id == story_id,
             GeneratedImage.image_type == "portrait",
+            GeneratedImage.dreamer_content_id.is_(None),
             GeneratedImage.status.in_(LIVE),
         )
     )
     return {name.lower() for name in names}
 
 
+def _first_sight(wanted: Wanted, drawn: set[str]) -> bool:
+    """A place's background, or a character's first portrait: what the Dreamer may have drawn
+    (a portrait asked for because an appearance changed is not)."""
+    if wanted.image_type == "portrait":
+        return wanted.subject.lower() not in drawn
+    return wanted.image_type == "background"
+
+
+async def _dreamed(
+    session: AsyncSession, story_id: uuid.UUID, wanted: Wanted
+) -> GeneratedImage | None:
+    """The Dreamer's picture of the same subject, drawn or being drawn."""
+    return await session.scalar(
+        select(GeneratedImage)
+        .where(
+            GeneratedImage.story_id == story_id,
+            GeneratedImage.dreamer_content_id.is_not(None),
+            GeneratedImage.image_type == wanted.image_type,
+            func.lower(GeneratedImage.subject) == wanted.subject.lower(),
+            GeneratedImage.status.in_(LIVE),
+        )
+        .order_by(GeneratedImage.variant, GeneratedImage.created_at.desc())
+        .limit(1)
+    )
+
+
 async def _cached(
     session: AsyncSession, turn: Turn, wanted: Wanted, duration: int
 ) -> GeneratedImage | None:
-    """The latest render of the same background, if drawn within `duration` turns."""
+    """The latest render of the same background shown within `duration` turns (a row that
+    reused one stands for the render it reused)."""
     if duration <= 0:
         return None
-    return await session.scalar(
+    found = await session.scalar(
         select(GeneratedImage)
         .join(Turn, Turn.id == GeneratedImage.turn_id)
         .where(
             GeneratedImage.story_id == turn.story_id,
             GeneratedImage.cache_key == wanted.cache_key,
-            GeneratedImage.source_image_id.is_(None),
             GeneratedImage.status.in_(LIVE),
             Turn.turn_number >= turn.turn_number - duration,
             Turn.turn_number <= turn.turn_number,
@@ -274,6 +312,9 @@ async def _cached(
         .order_by(Turn.turn_number.desc())
         .limit(1)
     )
+    if found is not None and found.source_image_id is not None:
+        return await session.get(GeneratedImage, found.source_image_id) or found
+    return found
 
 
 def pending_image(

@@ -33,6 +33,12 @@ QUEUES = (POST_TURN_QUEUE, LORE_QUEUE, DREAMER_QUEUE)
 __all__ = ["WorkerContext", "build_app", "enqueue_lore_embedding", "enqueue_post_turn"]
 
 
+# Jobs for the pictures a player waits for go before the Dreamer's speculative renders (which
+# keep procrastinate's default priority, 0) in the images queue; one already drawing is not
+# interrupted.
+TURN_IMAGES = 10
+
+
 def memory_lock(story_id: uuid.UUID | str) -> str:
     return f"memory:{story_id}"
 
@@ -87,7 +93,7 @@ def build_app(libpq_url: str) -> procrastinate.App:
     async def plan_turn(context: procrastinate.JobContext, turn_id: str) -> None:
         luna = await worker(context)
         for image_id in await images.plan_turn(luna.db, luna.settings, uuid.UUID(turn_id)):
-            await render_image.defer_async(image_id=str(image_id))
+            await render_image.configure(priority=TURN_IMAGES).defer_async(image_id=str(image_id))
 
     @app.task(name="images.render", queue=IMAGES_QUEUE, pass_context=True, retry=2)
     async def render_image(context: procrastinate.JobContext, image_id: str) -> None:
@@ -176,7 +182,9 @@ async def enqueue_post_turn(
     if images:
         job_id = (
             await app.tasks["images.plan_turn"]
-            .configure(connection=raw.driver_connection, lock=images_lock(story_id))
+            .configure(
+                connection=raw.driver_connection, lock=images_lock(story_id), priority=TURN_IMAGES
+            )
             .defer_async(turn_id=str(turn_id))
         )
         ids.append(int(job_id))

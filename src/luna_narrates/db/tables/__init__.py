@@ -20,7 +20,7 @@ from luna_narrates.db.tables.character_cards import (
 )
 from luna_narrates.db.tables.character_evolution_snapshots import CharacterEvolutionSnapshot
 from luna_narrates.db.tables.cost_logs import CostLog
-from luna_narrates.db.tables.dreamer_content import DreamerContent
+from luna_narrates.db.tables.dreamer_content import DreamerContent, DreamerTally
 from luna_narrates.db.tables.entities import Entity, EntityAlias
 from luna_narrates.db.tables.facts import Fact
 from luna_narrates.db.tables.images import GeneratedImage, ImageWorker, ImageWorkerSlot
@@ -54,6 +54,7 @@ __all__ = [
     "CommunityAsset",
     "CostLog",
     "DreamerContent",
+    "DreamerTally",
     "Entity",
     "EntityAlias",
     "Fact",

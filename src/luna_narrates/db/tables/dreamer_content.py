@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,3 +49,16 @@ class DreamerContent(Base):
     )
     realized_by: Mapped[str | None] = mapped_column(String(20), doc="strategist or writer")
     realized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DreamerTally(Base):
+    """How many ideas of a kind the Dreamer invented for a story, kept apart from the pool
+    (which forgets the ideas it evicts or lets expire), so the realization rate is of all."""
+
+    __tablename__ = "dreamer_tallies"
+
+    story_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    dreamed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
