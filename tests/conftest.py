@@ -10,12 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete, text
 
 from luna_narrates.app import create_app
 from luna_narrates.config import Settings
 from luna_narrates.db import migrate
 from luna_narrates.db.embedded import start_embedded_postgres, stop_embedded_postgres
+from luna_narrates.db.tables import LOCAL_OWNER_ID, User
 from luna_narrates.services import Services, open_services
 
 
@@ -65,6 +66,7 @@ async def services_on(settings: Settings) -> AsyncIterator[Services]:
                 text(f"TRUNCATE {', '.join(f'luna.{t}' for t in TOP_TABLES)} CASCADE")
             )
             await session.execute(text("DELETE FROM luna.procrastinate_jobs"))
+            await session.execute(delete(User).where(User.id != LOCAL_OWNER_ID))
 
 
 @pytest.fixture

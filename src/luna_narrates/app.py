@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from luna_narrates.api.access import authorize, limiter
 from luna_narrates.api.deps import refresh_settings
+from luna_narrates.api.protection import BodyLimit, SecurityHeaders
 from luna_narrates.config import Settings
-from luna_narrates.errors import LunaError, problems
+from luna_narrates.errors import ConfigurationError, LunaError, problems
 from luna_narrates.services import open_services
 
 log = logging.getLogger("luna_narrates")
@@ -21,6 +25,11 @@ log = logging.getLogger("luna_narrates")
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
     settings = settings or Settings()
+    if settings.luna_auth == "local" and not is_loopback(settings.luna_host):
+        raise ConfigurationError(
+            f"LUNA_AUTH=local serves requests without a login, so it only binds to a loopback "
+            f"address, not {settings.luna_host}; set LUNA_AUTH=required to serve others."
+        )
     worker = settings.luna_run_worker if run_worker is None else run_worker
 
     @asynccontextmanager
@@ -34,15 +43,27 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         version="0.1.0",
         summary="A writers' room of AI agents that keeps an interactive story coherent.",
         lifespan=lifespan,
-        # Every request sees the settings as they stand, whichever process changed them.
-        dependencies=[Depends(refresh_settings)],
+        # Every request sees the settings as they stand, whichever process changed them, then
+        # passes its route's access rule (api/access.py).
+        dependencies=[Depends(refresh_settings), Depends(authorize)],
     )
     install_error_handlers(app)
+    app.state.limiter = limiter()
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=int(settings.luna_max_request_mb * 1024 * 1024))
+    if settings.luna_cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.luna_cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
 
     from luna_narrates.api import (
         analytics,
         archive,
         assets,
+        auth,
         characters,
         dreamer,
         health,
@@ -59,6 +80,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     from luna_narrates.api import settings as settings_api
 
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(auth.admin_router)
     app.include_router(archive.router)
     app.include_router(stories.router)
     app.include_router(narrate.router)
@@ -82,7 +105,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LunaError)
     async def luna_error(request: Request, error: LunaError) -> JSONResponse:
-        return JSONResponse(error.to_dict(), status_code=error.status_code)
+        return JSONResponse(error.to_dict(), status_code=error.status_code, headers=error.headers())
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -109,3 +132,12 @@ def install_error_handlers(app: FastAPI) -> None:
             },
             status_code=500,
         )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

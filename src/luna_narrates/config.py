@@ -172,6 +172,38 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="It stops when the story has been idle this long."
     )
 
+    luna_auth: Literal["local", "required"] = Field(
+        default="local",
+        description="local: on a loopback address, a request without a token is the local "
+        "player; required: every request logs in (any other address needs it).",
+    )
+    luna_registration: Literal["open", "closed", "invite"] = Field(
+        default="open", description="Who may create an account (the first one is always open)."
+    )
+    luna_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs access tokens; unset = a random key kept in the data directory.",
+    )
+    auth_token_minutes: float = Field(
+        default=60, gt=0, le=24 * 60, description="How long an access token lasts."
+    )
+    auth_max_failed_logins: int = Field(
+        default=5, ge=1, le=100, description="Wrong passwords in a row that lock an account."
+    )
+    auth_lockout_seconds: float = Field(
+        default=60, gt=0, description="The first lockout; each further one lasts twice as long."
+    )
+    turns_per_minute: int = Field(
+        default=30, ge=1, le=10_000, description="Turns a player may ask for in a minute."
+    )
+    luna_cors_origins: ModelList = Field(
+        default_factory=list,
+        description="Web origins allowed to call the API from a browser (none by default).",
+    )
+    luna_max_request_mb: float = Field(
+        default=128, gt=0, le=4096, description="The largest request body accepted."
+    )
+
     luna_upload_max_mb: float = Field(
         default=20, gt=0, le=1024, description="The largest card or lorebook file accepted."
     )
@@ -195,7 +227,10 @@ class Settings(BaseSettings):
         return value.expanduser()
 
     @field_validator(
-        *(f"{role}_fallbacks" for role in ROLES), "image_portrait_change_keywords", mode="before"
+        *(f"{role}_fallbacks" for role in ROLES),
+        "image_portrait_change_keywords",
+        "luna_cors_origins",
+        mode="before",
     )
     @classmethod
     def _split_list(cls, value: object) -> object:

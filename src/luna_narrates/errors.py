@@ -18,6 +18,10 @@ class LunaError(Exception):
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.code, "message": self.message, **self.detail}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries (`WWW-Authenticate`, `Retry-After`)."""
+        return {}
+
 
 class NotFound(LunaError):
     status_code = 404

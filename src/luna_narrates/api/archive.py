@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from luna_narrates.api.access import PrincipalDep
 from luna_narrates.api.deps import ServicesDep
 from luna_narrates.api.stories import BranchQuery
 from luna_narrates.api.uploads import multipart_body, read_upload
@@ -60,13 +61,16 @@ async def export_story(
     status_code=201,
     openapi_extra=multipart_body(),
 )
-async def import_story_route(request: Request, services: ServicesDep) -> StoryImported:
+async def import_story_route(
+    request: Request, services: ServicesDep, who: PrincipalDep
+) -> StoryImported:
     """Recreates a story from our JSON export (any version so far), with new ids, as the JSON
     body or as a multipart `file`. Checked whole first: a bad or truncated file is refused with
     where it goes wrong, and nothing is written."""
     upload = await read_upload(request, MAX_IMPORT_BYTES, "export")
     return await import_story(
         services.db,
+        who.user_id,
         services.settings.luna_data_dir,
         services.embedder,
         services.narrator.enqueue_post_turn,

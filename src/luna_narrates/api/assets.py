@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
+from luna_narrates.api.access import PrincipalDep
 from luna_narrates.api.deps import ServicesDep, SessionDep
 from luna_narrates.api.uploads import multipart_body, read_upload
 from luna_narrates.assets import collections, service
@@ -28,19 +29,17 @@ from luna_narrates.assets.schemas import (
     ReportOut,
     Vote,
 )
-from luna_narrates.db.tables import LOCAL_OWNER_ID
 from luna_narrates.formats.asset_card import ContentType
 
 router = APIRouter(prefix="/assets", tags=["assets"])
 
 
-def local_owner() -> uuid.UUID:
-    """The player acting: the single local player until accounts exist, when this answers the
-    signed-in user instead."""
-    return LOCAL_OWNER_ID
+def acting_player(who: PrincipalDep) -> uuid.UUID:
+    """The player acting: the signed-in one (the local player in single-player mode)."""
+    return who.user_id
 
 
-OwnerDep = Annotated[uuid.UUID, Depends(local_owner)]
+OwnerDep = Annotated[uuid.UUID, Depends(acting_player)]
 Mine = Annotated[bool, Query(description="Only your own.")]
 AGAIN: dict[int | str, dict[str, Any]] = {
     200: {"model": AssetImported, "description": "You had imported this file before: that asset."}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
+from luna_narrates.api.access import PrincipalDep, check_story
 from luna_narrates.api.deps import ServicesDep, SessionDep
 from luna_narrates.api.uploads import multipart_body, read_upload
 from luna_narrates.jobs.queue import enqueue_lore_embedding
@@ -70,12 +71,13 @@ async def upload_lorebook(
 
 @router.post("/extract", status_code=status.HTTP_201_CREATED)
 async def extract_lorebook(
-    data: ExtractRequest, session: SessionDep, services: ServicesDep
+    data: ExtractRequest, session: SessionDep, services: ServicesDep, who: PrincipalDep
 ) -> LorebookDetail:
     """A new lorebook from what a story remembers (on `branch_id`, or its active branch):
     its characters, locations, items and factions with their current facts and relationships,
     and its arcs as events. Memory was written by the Preprocessor's model after each turn, so
     this makes no new model call; turns whose memory is still being built are not in it yet."""
+    await check_story(session, who, data.story_id)
     row = await extraction.extract(session, data)
     await _embed(services, session, row.id, data.storage_tier)
     return await service.detail(session, row.id)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse
 
+from luna_narrates.api.access import PrincipalDep, check_story
 from luna_narrates.api.deps import NarratorDep
 from luna_narrates.api.images import image_out
 from luna_narrates.api.stories import TurnNumber
@@ -27,8 +28,12 @@ router = APIRouter(tags=["narration"])
 
 
 @router.post("/narrate/turn")
-async def narrate_turn(request: TurnRequest, narrator: NarratorDep) -> TurnResponse:
+async def narrate_turn(
+    request: TurnRequest, narrator: NarratorDep, who: PrincipalDep
+) -> TurnResponse:
     """Runs Preprocessor → Strategist → Writer and returns the committed turn."""
+    async with narrator.db.sessions() as session:
+        await check_story(session, who, request.story_id)
     return await narrator.run(request)
 
 

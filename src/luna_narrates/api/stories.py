@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Response, status
 
+from luna_narrates.accounts.errors import Forbidden
+from luna_narrates.api.access import PrincipalDep
 from luna_narrates.api.deps import NarratorDep, ServicesDep, SessionDep
 from luna_narrates.images import storage
 from luna_narrates.narration.schemas import ImportResult, StoryStarted, TurnImport, TurnRequest
@@ -33,14 +35,16 @@ BranchQuery = Annotated[
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_story(
-    data: StoryStart, services: ServicesDep, narrator: NarratorDep
+    data: StoryStart, services: ServicesDep, narrator: NarratorDep, who: PrincipalDep
 ) -> StoryStarted:
     """A story from scratch (`title`, `premise`), from one of the templates
     (`GET /worlds/templates`: its world's lore attached, its protagonist and NPCs cast), or in a
     world (`world_id`: its setting, lorebook and NPCs). With `generate_opening`, the pipeline
     writes the opening passage as turn 1; if that fails, the story is not kept."""
+    if data.world_id is not None and not who.is_admin:
+        raise Forbidden("Worlds are the admins' library for now; start from a template.")
     async with services.db.transaction() as session:
-        started = await worlds.start_story(session, data)
+        started = await worlds.start_story(session, data, who.user_id)
     story = started.story
     if not data.generate_opening:
         return StoryStarted(**story.model_dump())
@@ -56,8 +60,11 @@ async def create_story(
 
 
 @router.get("")
-async def list_stories(session: SessionDep, limit: Limit = 20, offset: Offset = 0) -> StoryPage:
-    return await service.list_stories(session, limit=limit, offset=offset)
+async def list_stories(
+    session: SessionDep, who: PrincipalDep, limit: Limit = 20, offset: Offset = 0
+) -> StoryPage:
+    """Your stories."""
+    return await service.list_stories(session, who.user_id, limit=limit, offset=offset)
 
 
 @router.get("/{story_id}")

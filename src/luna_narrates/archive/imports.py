@@ -52,6 +52,7 @@ class ImportRefused(InvalidInput):
 
 async def import_story(
     db: Database,
+    owner_id: uuid.UUID,
     data_dir: Path,
     embedder: Embedder,
     jobs: PostTurnHook,
@@ -85,7 +86,7 @@ async def import_story(
     }
     placed = pictures.moved(rows[GeneratedImage.__tablename__], files, ids)
     await _embed(embedder, rows[MemoryChunk.__tablename__], rows[DreamerContent.__tablename__])
-    new_story = _remap(STORY, story, ids, text_ids)
+    new_story = _remap(STORY, story, ids, text_ids) | {"owner_id": owner_id}
     try:
         await asyncio.to_thread(pictures.write, data_dir, placed)
         return await _write(db, jobs, embed_lorebook, envelope.version, new_story, rows)

@@ -64,7 +64,7 @@ from luna_narrates.db.tables import (
     story_arc_turns,
 )
 
-STORY_SKIPPED = ("turn_lease_id", "turn_lease_until")
+STORY_SKIPPED = ("turn_lease_id", "turn_lease_until", "owner_id")  # the importer owns the copy
 CHUNK_SKIPPED = ("embedding", "embedder", "search")
 ENTRY_SKIPPED = ("embedding", "search")  # made again after import
 COST_SKIPPED = ("pricing_id",)
@@ -162,8 +162,8 @@ STORY = _exported(Story, STORY_SKIPPED)
 MEMORY = tuple(spec.name for spec in MEMORY_SPECS)
 # The player's library that no story holds, exported by its own routes (worlds; the community
 # asset library, whose assets export as asset-card PNGs); the server's own settings, model
-# prices and image workers; and what the database derives from exported rows (lorebook_keys,
-# by trigger from match_keys).
+# prices, image workers and accounts; and what the database derives from exported rows
+# (lorebook_keys, by trigger from match_keys).
 LIBRARY = (
     "worlds",
     "world_characters",
@@ -174,7 +174,15 @@ LIBRARY = (
     "asset_collections",
     "collection_assets",
 )
-SERVER = ("settings", "model_pricing", "image_workers", "image_worker_slots")
+SERVER = (
+    "settings",
+    "model_pricing",
+    "image_workers",
+    "image_worker_slots",
+    "users",
+    "sessions",
+    "invites",
+)
 DERIVED = ("lorebook_keys",)
 BY_NAME = {spec.name: spec for spec in EXPORTED}
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.bench.campaign import Campaign
 from luna_narrates.db.tables import (
+    LOCAL_OWNER_ID,
     Base,
     CharacterEvolutionSnapshot,
     Entity,
@@ -71,7 +72,7 @@ async def analyze(services: Services) -> None:
 async def create_story(services: Services, campaign: Campaign) -> StoryOut:
     async with services.db.transaction() as session:
         return await stories.create_story(
-            session, StoryCreate(**campaign.frame.model_dump(exclude_none=True))
+            session, StoryCreate(**campaign.frame.model_dump(exclude_none=True)), LOCAL_OWNER_ID
         )
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from luna_narrates.archive.schemas import ExportFormat, StoryImported
+from luna_narrates.db.tables import LOCAL_OWNER_ID
 from luna_narrates.errors import LunaError
 
 console = Console(highlight=False, stderr=True)
@@ -104,6 +105,7 @@ async def _import(data: bytes) -> StoryImported:
     async with open_services(load_settings(), run_worker=False) as services:
         return await import_story(
             services.db,
+            LOCAL_OWNER_ID,
             services.settings.luna_data_dir,
             services.embedder,
             services.narrator.enqueue_post_turn,

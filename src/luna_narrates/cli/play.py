@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from luna_narrates.config import AGENTS, Settings
+from luna_narrates.db.tables import LOCAL_OWNER_ID
 from luna_narrates.errors import LunaError, problems
 
 if TYPE_CHECKING:
@@ -158,7 +159,8 @@ async def start_from_template(
     from luna_narrates.worlds.schemas import StoryStart
 
     async with services.db.transaction() as session:
-        started = await worlds.start_story(session, StoryStart(template_id=template, title=title))
+        start = StoryStart(template_id=template, title=title)
+        started = await worlds.start_story(session, start, LOCAL_OWNER_ID)
     story = started.story
     console.print(f"[bold]{escape(story.title)}[/] [dim](new story {story.id})[/]")
     console.print(escape(story.premise))
@@ -206,7 +208,8 @@ async def pick_story(services: Services) -> uuid.UUID | str | None:
     from luna_narrates.stories import service as stories
 
     async with services.db.sessions() as session:
-        recent = (await stories.list_stories(session, limit=RECENT_STORIES, offset=0)).items
+        found = await stories.list_stories(session, LOCAL_OWNER_ID, limit=RECENT_STORIES, offset=0)
+        recent = found.items
     if recent:
         console.print(story_table(recent))
         console.print("Pick a story by number, or type a premise for a new one.")
@@ -247,7 +250,7 @@ async def create_story(services: Services, premise: str, title: str | None) -> S
 
     data = StoryCreate(title=title or title_from(premise), premise=premise)
     async with services.db.transaction() as session:
-        story = await stories.create_story(session, data)
+        story = await stories.create_story(session, data, LOCAL_OWNER_ID)
     console.print(f"[bold]{escape(story.title)}[/] [dim](new story {story.id})[/]")
     console.print(escape(story.premise))
     return story

@@ -34,13 +34,22 @@ async def get_story(session: AsyncSession, story_id: uuid.UUID) -> Story | None:
     return await session.get(Story, story_id)
 
 
-async def list_stories(session: AsyncSession, *, limit: int, offset: int) -> Sequence[Story]:
-    query = select(Story).order_by(Story.updated_at.desc(), Story.id).limit(limit).offset(offset)
+async def list_stories(
+    session: AsyncSession, owner_id: uuid.UUID, *, limit: int, offset: int
+) -> Sequence[Story]:
+    query = (
+        select(Story)
+        .where(Story.owner_id == owner_id)
+        .order_by(Story.updated_at.desc(), Story.id)
+        .limit(limit)
+        .offset(offset)
+    )
     return (await session.scalars(query)).all()
 
 
-async def count_stories(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Story)) or 0)
+async def count_stories(session: AsyncSession, owner_id: uuid.UUID) -> int:
+    query = select(func.count()).select_from(Story).where(Story.owner_id == owner_id)
+    return int(await session.scalar(query) or 0)
 
 
 async def delete_story(session: AsyncSession, story_id: uuid.UUID) -> bool:

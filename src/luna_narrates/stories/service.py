@@ -26,8 +26,8 @@ from luna_narrates.stories.schemas import (
 MAIN_BRANCH_NAME = "Main"
 
 
-async def create_story(session: AsyncSession, data: StoryCreate) -> StoryOut:
-    story = Story(**data.model_dump())
+async def create_story(session: AsyncSession, data: StoryCreate, owner_id: uuid.UUID) -> StoryOut:
+    story = Story(**data.model_dump(), owner_id=owner_id)
     main = Branch(name=MAIN_BRANCH_NAME, is_main=True, is_active=True)
     await repository.add_story(session, story, main)
     await session.refresh(story)
@@ -69,8 +69,11 @@ async def get_story(session: AsyncSession, story_id: uuid.UUID) -> StoryOut:
     return _story_out(story, branch, counts.get(branch.id, 0))
 
 
-async def list_stories(session: AsyncSession, *, limit: int, offset: int) -> StoryPage:
-    stories = await repository.list_stories(session, limit=limit, offset=offset)
+async def list_stories(
+    session: AsyncSession, owner_id: uuid.UUID, *, limit: int, offset: int
+) -> StoryPage:
+    """The player's stories, the last played first."""
+    stories = await repository.list_stories(session, owner_id, limit=limit, offset=offset)
     branches = await repository.active_branches(session, [s.id for s in stories])
     counts = await repository.last_turn_numbers(session, [b.id for b in branches.values()])
     items = [
@@ -78,7 +81,7 @@ async def list_stories(session: AsyncSession, *, limit: int, offset: int) -> Sto
         for s in stories
         if s.id in branches
     ]
-    total = await repository.count_stories(session)
+    total = await repository.count_stories(session, owner_id)
     return StoryPage(items=items, total=total, limit=limit, offset=offset)
 
 

@@ -130,7 +130,7 @@ class Started:
     lorebooks: list[uuid.UUID] = field(default_factory=list)
 
 
-async def start_story(session: AsyncSession, data: StoryStart) -> Started:
+async def start_story(session: AsyncSession, data: StoryStart, owner_id: uuid.UUID) -> Started:
     found = template(data.template_id) if data.template_id else None
     world = await require(session, data.world_id) if data.world_id else None
     title = data.title or (found.title if found else None)
@@ -153,6 +153,7 @@ async def start_story(session: AsyncSession, data: StoryStart) -> Started:
             premise=premise,
             protagonist=protagonist,
         ),
+        owner_id,
     )
     started = Started(story, found.opening if found else DEFAULT_OPENING)
     if found is not None:

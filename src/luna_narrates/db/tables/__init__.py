@@ -1,8 +1,14 @@
 """ORM classes, one module per table; importing this package registers them all on `Base`."""
 
+from luna_narrates.db.tables.accounts import (
+    LOCAL_OWNER_ID,
+    LOCAL_USERNAME,
+    AuthSession,
+    Invite,
+    User,
+)
 from luna_narrates.db.tables.agent_runs import AgentRun
 from luna_narrates.db.tables.assets import (
-    LOCAL_OWNER_ID,
     AssetCollection,
     AssetImport,
     AssetReport,
@@ -37,6 +43,7 @@ from luna_narrates.db.tables.worlds import World, WorldCharacter
 
 __all__ = [
     "LOCAL_OWNER_ID",
+    "LOCAL_USERNAME",
     "SCHEMA",
     "TURN_MEMORY_TABLES",
     "AgentRun",
@@ -44,6 +51,7 @@ __all__ = [
     "AssetImport",
     "AssetReport",
     "AssetVote",
+    "AuthSession",
     "Base",
     "Branch",
     "CharacterCard",
@@ -61,6 +69,7 @@ __all__ = [
     "GeneratedImage",
     "ImageWorker",
     "ImageWorkerSlot",
+    "Invite",
     "Lorebook",
     "LorebookEntry",
     "LorebookKey",
@@ -74,6 +83,7 @@ __all__ = [
     "StoryLorebook",
     "Turn",
     "TurnSummary",
+    "User",
     "World",
     "WorldCharacter",
     "story_arc_turns",

@@ -28,10 +28,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from luna_narrates.db.tables.base import Base, created_at, uuid_pk
 from luna_narrates.db.tables.memory_chunks import EMBEDDING_DIMENSIONS
 
-LOCAL_OWNER_ID = uuid.UUID(int=0)
-"""The single local player until accounts exist: the owner, voter and reporter of everything.
-The services take the owner as an argument, so accounts only change who is passed."""
-
 IMPORT_SOURCES = ("upload", "generated")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, Text, func
+from sqlalchemy import DateTime, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from luna_narrates.db.tables.base import Base, created_at, uuid_pk
@@ -15,6 +15,7 @@ class Story(Base):
     __tablename__ = "stories"
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     genre: Mapped[str | None] = mapped_column(String(100))
     setting: Mapped[str | None] = mapped_column(Text)

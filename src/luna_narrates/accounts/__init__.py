@@ -1,0 +1,1 @@
+"""Accounts: players, their passwords and sign-ins, and who a request is."""
