@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError
 
 from luna_narrates.api.access import authorize, limiter
 from luna_narrates.api.deps import refresh_settings
@@ -119,6 +120,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def invalid_value(request: Request, error: ValidationError) -> JSONResponse:
         return JSONResponse(
             {"error": "invalid_input", "message": "; ".join(problems(error.errors()))},
+            status_code=422,
+        )
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, error: DataError) -> JSONResponse:
+        """A value the database refuses (a NUL character in a text, a number out of range):
+        the request's fault, and its transaction rolled back whole."""
+        detail = getattr(getattr(error.orig, "diag", None), "message_primary", None)
+        reason = detail or str(error.orig).splitlines()[0]
+        return JSONResponse(
+            {
+                "error": "invalid_input",
+                "message": f"A value in the request cannot be stored: {reason}.",
+            },
             status_code=422,
         )
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from luna_narrates.api.deps import SessionDep
+from luna_narrates.api.deps import Offset, SessionDep
 from luna_narrates.costs import analytics, metrics
 from luna_narrates.costs.schemas import (
     AgentSpend,
@@ -43,7 +43,7 @@ async def turn_costs(
     story_id: uuid.UUID,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> TurnCostPage:
     """Each turn (every take), newest first, with its calls' cost by agent and model."""
     await require_story(session, story_id)

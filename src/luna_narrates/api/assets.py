@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from luna_narrates.api.access import PrincipalDep
-from luna_narrates.api.deps import ServicesDep, SessionDep
+from luna_narrates.api.deps import Offset, ServicesDep, SessionDep
 from luna_narrates.api.uploads import multipart_body, read_upload
 from luna_narrates.assets import collections, service
 from luna_narrates.assets.schemas import (
@@ -191,7 +191,7 @@ async def search_assets(
     ] = None,
     mine: Mine = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AssetPage:
     """Your assets and the public ones."""
     return await service.search(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from luna_narrates.api.deps import ServicesDep, SessionDep
+from luna_narrates.api.deps import Offset, ServicesDep, SessionDep
 from luna_narrates.api.uploads import BadUpload, multipart_body, read_upload
 from luna_narrates.characters import service
 from luna_narrates.characters.schemas import (
@@ -29,7 +29,6 @@ from luna_narrates.narration.schemas import CharacterGenerate, CharacterWritten,
 router = APIRouter(tags=["characters"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
 IMAGE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/png": {}}, "description": "The image."}
 }

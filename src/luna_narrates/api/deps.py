@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.narration.pipeline import Narrator
@@ -36,3 +36,6 @@ def get_narrator(services: ServicesDep) -> Narrator:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 NarratorDep = Annotated[Narrator, Depends(get_narrator)]
+
+# Rows a page skips: bounded, so that no offset overflows the database's integer.
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Rows to skip.")]

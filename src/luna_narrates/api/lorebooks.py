@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
 from luna_narrates.api.access import PrincipalDep, check_story
-from luna_narrates.api.deps import ServicesDep, SessionDep
+from luna_narrates.api.deps import Offset, ServicesDep, SessionDep
 from luna_narrates.api.uploads import multipart_body, read_upload
 from luna_narrates.jobs.queue import enqueue_lore_embedding
 from luna_narrates.kit.names import slug
@@ -39,7 +39,6 @@ router = APIRouter(prefix="/lorebooks", tags=["lorebooks"])
 stories_router = APIRouter(prefix="/stories", tags=["lorebooks"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 UPLOAD_FIELDS = ("storage_tier", "universe_name", "name")
 NAME_CHARS = 200
 

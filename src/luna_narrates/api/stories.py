@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query, Response, status
 
 from luna_narrates.accounts.errors import Forbidden
 from luna_narrates.api.access import PrincipalDep
-from luna_narrates.api.deps import NarratorDep, ServicesDep, SessionDep
+from luna_narrates.api.deps import NarratorDep, Offset, ServicesDep, SessionDep
 from luna_narrates.images import storage
 from luna_narrates.narration.schemas import ImportResult, StoryStarted, TurnImport, TurnRequest
 from luna_narrates.stories import service
@@ -26,7 +26,6 @@ from luna_narrates.worlds.schemas import StoryStart
 router = APIRouter(prefix="/stories", tags=["stories"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0)]
 TurnNumber = Annotated[int, Path(ge=1, le=MAX_TURN_NUMBER)]
 BranchQuery = Annotated[
     uuid.UUID | None, Query(description="A branch of the story; the active one by default.")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from luna_narrates.api.deps import SessionDep
+from luna_narrates.api.deps import Offset, SessionDep
 from luna_narrates.worlds import service
 from luna_narrates.worlds.schemas import (
     StoryTemplate,
@@ -41,7 +41,7 @@ async def list_worlds(
     session: SessionDep,
     genre: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> WorldPage:
     return await service.listing(session, genre=genre, limit=limit, offset=offset)
 
