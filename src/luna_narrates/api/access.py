@@ -127,10 +127,10 @@ RULES: dict[str, Rule] = {
     "POST /worlds/{world_id}/characters": "admin",
     "DELETE /worlds/{world_id}/characters/{character_id}": "admin",
     # The server's: global figures, prices, providers, settings, workers.
-    "GET /cost-analytics/agents": "admin",
-    "GET /cost-analytics/daily": "admin",
-    "GET /cost-analytics/monthly": "admin",
-    "GET /cost-analytics/projection": "admin",
+    "GET /cost-analytics/agents": "user",  # a player's own stories; an admin's, all
+    "GET /cost-analytics/daily": "user",
+    "GET /cost-analytics/monthly": "user",
+    "GET /cost-analytics/projection": "user",
     "GET /metrics": "admin",
     "GET /metrics/prometheus": "admin",
     "GET /pricing": "user",

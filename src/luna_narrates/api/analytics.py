@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from luna_narrates.accounts.service import Principal
+from luna_narrates.api.access import PrincipalDep
 from luna_narrates.api.deps import Offset, SessionDep
 from luna_narrates.costs import analytics, metrics
 from luna_narrates.costs.schemas import (
@@ -50,35 +52,43 @@ async def turn_costs(
     return await analytics.turns(session, story_id, limit=limit, offset=offset)
 
 
+def scope(who: Principal) -> uuid.UUID | None:
+    """What the figures cover: a player's own stories; for an admin, everything (calls outside
+    any story, such as cards written, included)."""
+    return None if who.is_admin else who.user_id
+
+
 @router.get("/agents")
 async def agent_costs(
     session: SessionDep,
+    who: PrincipalDep,
     days: Annotated[int | None, Query(ge=1, le=3660, description="The last N days only.")] = None,
 ) -> list[AgentSpend]:
-    """Across every story and outside them (characters written), per agent and model."""
+    """Per agent and model, across your stories (an admin's: across everything)."""
     since = datetime.now(UTC) - timedelta(days=days) if days else None
-    return await analytics.agents(session, since=since)
+    return await analytics.agents(session, since=since, owner=scope(who))
 
 
 @router.get("/daily")
 async def daily_costs(
-    session: SessionDep, days: Annotated[int, Query(ge=1, le=366)] = 30
+    session: SessionDep, who: PrincipalDep, days: Annotated[int, Query(ge=1, le=366)] = 30
 ) -> list[PeriodSpend]:
     """The last N days (UTC), oldest first, days without calls included."""
-    return await analytics.periods(session, "day", days)
+    return await analytics.periods(session, "day", days, owner=scope(who))
 
 
 @router.get("/monthly")
 async def monthly_cost_summaries(
-    session: SessionDep, months: Annotated[int, Query(ge=1, le=120)] = 12
+    session: SessionDep, who: PrincipalDep, months: Annotated[int, Query(ge=1, le=120)] = 12
 ) -> list[PeriodSpend]:
     """The last N calendar months (UTC), oldest first."""
-    return await analytics.periods(session, "month", months)
+    return await analytics.periods(session, "month", months, owner=scope(who))
 
 
 @router.get("/projection")
 async def projection(
     session: SessionDep,
+    who: PrincipalDep,
     turns_per_month: Annotated[int, Query(ge=1, le=10_000_000)] = 1_000,
     compare_model: Annotated[
         str, Query(max_length=200, description="'provider:model', priced from model_pricing.")
@@ -86,7 +96,7 @@ async def projection(
 ) -> Projection:
     """A month at the mix of your latest turns, against every agent on one premium model."""
     ModelSpec.parse(compare_model)
-    return await analytics.projection(session, turns_per_month, compare_model)
+    return await analytics.projection(session, turns_per_month, compare_model, scope(who))
 
 
 @metrics_router.get(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from luna_narrates.costs import pricing
@@ -22,7 +22,7 @@ from luna_narrates.costs.schemas import (
     TurnCostPage,
     TurnCosts,
 )
-from luna_narrates.db.tables import CostLog, Turn
+from luna_narrates.db.tables import CostLog, Story, Turn
 from luna_narrates.llm.registry import ModelSpec
 
 ZERO = Decimal(0)
@@ -60,6 +60,10 @@ def _spend(row: Any) -> dict[str, Any]:
     }
 
 
+def _stories_of(owner: uuid.UUID) -> Select[Any]:
+    return select(Story.id).where(Story.owner_id == owner)
+
+
 def _by_agent(query: Select[Any]) -> Select[Any]:
     return (
         query.add_columns(CostLog.agent, CostLog.provider, CostLog.model)
@@ -73,10 +77,15 @@ async def agents(
     *,
     story_id: uuid.UUID | None = None,
     since: datetime | None = None,
+    owner: uuid.UUID | None = None,
 ) -> list[AgentSpend]:
+    """Per agent and model: of one story, of one player's stories (`owner`), or of everything
+    (calls outside any story, such as cards written, included)."""
     query = select(*_spend_columns())
     if story_id is not None:
         query = query.where(CostLog.story_id == story_id)
+    if owner is not None:
+        query = query.where(CostLog.story_id.in_(_stories_of(owner)))
     if since is not None:
         query = query.where(CostLog.created_at >= since)
     rows = (await session.execute(_by_agent(query))).all()
@@ -151,9 +160,14 @@ async def turns(
 
 
 async def periods(
-    session: AsyncSession, unit: Literal["day", "month"], count: int, now: datetime | None = None
+    session: AsyncSession,
+    unit: Literal["day", "month"],
+    count: int,
+    now: datetime | None = None,
+    owner: uuid.UUID | None = None,
 ) -> list[PeriodSpend]:
-    """The last `count` days or months (UTC), oldest first, empty ones included."""
+    """The last `count` days or months (UTC), oldest first, empty ones included; of one
+    player's stories (`owner`) or of everything."""
     now = now or datetime.now(UTC)
     start = _period_start(now, unit, count)
     bucket = func.date_trunc(unit, func.timezone("UTC", CostLog.created_at)).label("bucket")
@@ -163,6 +177,7 @@ async def periods(
             await session.execute(
                 select(bucket, *_spend_columns())
                 .where(CostLog.created_at >= start)
+                .where(CostLog.story_id.in_(_stories_of(owner)) if owner else true())
                 .group_by(bucket)
             )
         ).all()
@@ -174,6 +189,7 @@ async def periods(
             await session.execute(
                 select(turn_bucket, func.count().label("n"))
                 .where(Turn.created_at >= start)
+                .where(Turn.story_id.in_(_stories_of(owner)) if owner else true())
                 .group_by(turn_bucket)
             )
         ).all()
@@ -188,7 +204,10 @@ async def periods(
 
 
 async def projection(
-    session: AsyncSession, turns_per_month: int, compare_model: str = DEFAULT_COMPARE
+    session: AsyncSession,
+    turns_per_month: int,
+    compare_model: str = DEFAULT_COMPARE,
+    owner: uuid.UUID | None = None,
 ) -> Projection:
     """At the mix of the latest turns: a month of `turns_per_month`, and the same turns with
     every call on `compare_model` (priced by the price book: an operator's price, or
@@ -196,6 +215,7 @@ async def projection(
     latest = (
         select(Turn.id)
         .where(Turn.origin != "imported")
+        .where(Turn.story_id.in_(_stories_of(owner)) if owner else true())
         .order_by(Turn.created_at.desc())
         .limit(PROJECTION_SAMPLE)
         .subquery()
