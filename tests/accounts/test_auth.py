@@ -311,3 +311,31 @@ async def test_answers_carry_security_headers_and_cors_is_an_allow_list(
         other = await web.get("/health", headers={"Origin": "https://evil.example"})
     assert ok.headers["access-control-allow-origin"] == "https://play.example"
     assert "access-control-allow-origin" not in other.headers
+
+
+async def test_a_stream_opens_with_a_short_lived_token_in_its_url(
+    client: httpx.AsyncClient,
+) -> None:
+    """An EventSource cannot send headers: the URL takes a stream token (a minute long, of
+    the same sign-in), and only that; the header takes only access tokens."""
+    headers = await player(client, "ila")
+    story = (
+        await client.post("/stories", json={"title": "T", "premise": "P"}, headers=headers)
+    ).json()
+    made = await client.post("/auth/stream-token", headers=headers)
+    assert (made.status_code, made.json()["expires_in"]) == (200, 60)
+    stream_token = made.json()["access_token"]
+    url = f"/narrates/stories/{story['id']}/generate"
+
+    opened = await client.get(url, params={"action": "I wait.", "access_token": stream_token})
+    access_in_url = await client.get(
+        url, params={"action": "I wait.", "access_token": headers["Authorization"][7:]}
+    )
+    stream_in_header = await client.get("/auth/me", headers=bearer(stream_token))
+
+    assert opened.status_code == 200 and "event: done" in opened.text
+    assert access_in_url.status_code == stream_in_header.status_code == 401
+    assert "stream token" in access_in_url.json()["message"]
+    await client.post("/auth/logout", headers=headers)
+    ended = await client.get(url, params={"action": "Again.", "access_token": stream_token})
+    assert ended.status_code == 401, "the sign-in it belongs to is over"

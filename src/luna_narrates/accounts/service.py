@@ -34,6 +34,7 @@ from luna_narrates.db.tables import LOCAL_OWNER_ID, AuthSession, Invite, User
 from luna_narrates.errors import Conflict, InvalidInput, LunaError, NotFound
 
 INVITE_DAYS = 7
+STREAM_SECONDS = 60
 REGISTRATION_LOCK = 0x4C554E41_5245  # "LUNARE": one registration at a time (who is first)
 WRONG = "The username or the password is wrong."
 
@@ -118,8 +119,18 @@ async def login(db: Database, settings: Settings, data: Credentials) -> Token:
     return token
 
 
-async def authenticate(session: AsyncSession, settings: Settings, token: str) -> Principal:
+async def authenticate(
+    session: AsyncSession, settings: Settings, token: str, *, in_query: bool = False
+) -> Principal:
+    """Who a token is. A token in a URL's query must be a stream token (short-lived, made for
+    that), and a stream token is good nowhere else: URLs end up in logs."""
     claims = tokens.read(tokens.signing_key(settings), token)
+    if in_query != (claims.use == tokens.STREAM):
+        where = "in a URL" if in_query else "in the Authorization header"
+        raise Unauthorized(
+            f"This token is not for use {where}; a URL takes a stream token "
+            "(POST /auth/stream-token), the header an access token."
+        )
     found = (
         await session.execute(
             select(AuthSession, User)
@@ -135,6 +146,17 @@ async def authenticate(session: AsyncSession, settings: Settings, token: str) ->
     if user.disabled:
         raise Unauthorized("This account is disabled; ask an admin.")
     return Principal(user.id, user.is_admin, sign_in.id)
+
+
+def stream_token(settings: Settings, principal: Principal) -> Token:
+    """A token for a URL's query (an EventSource cannot send headers), of the same sign-in,
+    good for `STREAM_SECONDS`: enough to open the stream."""
+    if principal.session_id is None:
+        raise Forbidden("The local player needs no token; register an account to get one.")
+    claims = tokens.Claims(principal.user_id, principal.session_id, tokens.STREAM)
+    expires = datetime.now(UTC) + timedelta(seconds=STREAM_SECONDS)
+    token = tokens.issue(tokens.signing_key(settings), claims, expires)
+    return Token(access_token=token, expires_in=STREAM_SECONDS)
 
 
 async def logout(session: AsyncSession, principal: Principal) -> None:

@@ -19,10 +19,14 @@ ALGORITHM = "HS256"
 KEY_FILE = "secret_key"
 
 
+STREAM = "stream"  # a token's `use`: only for a URL's query (an EventSource's), seconds long
+
+
 @dataclass(frozen=True)
 class Claims:
     user_id: uuid.UUID
     session_id: uuid.UUID
+    use: str | None = None
 
 
 def signing_key(settings: Settings) -> str:
@@ -42,6 +46,8 @@ def signing_key(settings: Settings) -> str:
 
 def issue(key: str, claims: Claims, expires: datetime) -> str:
     payload = {"sub": str(claims.user_id), "sid": str(claims.session_id), "exp": expires}
+    if claims.use is not None:
+        payload["use"] = claims.use
     return jwt.encode(payload, key, algorithm=ALGORITHM)
 
 
@@ -50,7 +56,7 @@ def read(key: str, token: str) -> Claims:
         payload = jwt.decode(
             token, key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "sid"]}
         )
-        return Claims(uuid.UUID(payload["sub"]), uuid.UUID(payload["sid"]))
+        return Claims(uuid.UUID(payload["sub"]), uuid.UUID(payload["sid"]), payload.get("use"))
     except jwt.ExpiredSignatureError:
         raise Unauthorized("The access token has expired; log in again.") from None
     except (jwt.InvalidTokenError, ValueError):

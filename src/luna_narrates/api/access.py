@@ -46,6 +46,7 @@ RULES: dict[str, Rule] = {
     "POST /auth/register": "public",
     "POST /auth/login": "public",
     "GET /auth/me": "user",
+    "POST /auth/stream-token": "user",
     "POST /auth/logout": "user",
     "POST /auth/change-password": "user",
     "POST /auth/invites": "admin",
@@ -240,11 +241,13 @@ async def check_image(session: AsyncSession, who: Principal, image_id: uuid.UUID
 
 
 async def _principal(request: Request, session: AsyncSession, services: ServicesDep) -> Principal:
-    """A bearer token (the `Authorization` header, or `access_token` in the query for an
-    EventSource, which cannot send headers); without one, the local player in single-player
-    mode."""
-    if token := bearer_token(request) or request.query_params.get("access_token", "").strip():
+    """A bearer token in the `Authorization` header, or a stream token as `access_token` in
+    the query (an EventSource cannot send headers); without one, the local player in
+    single-player mode."""
+    if token := bearer_token(request):
         return await accounts.authenticate(session, services.settings, token)
+    if token := request.query_params.get("access_token", "").strip():
+        return await accounts.authenticate(session, services.settings, token, in_query=True)
     if services.settings.luna_auth == "local":
         return LOCAL
     raise Unauthorized("Log in first: send `Authorization: Bearer <access_token>`.")

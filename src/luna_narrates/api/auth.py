@@ -87,6 +87,13 @@ async def change_password(
     )
 
 
+@router.post("/stream-token")
+async def stream_token(who: PrincipalDep, services: ServicesDep) -> Token:
+    """A token of this sign-in for a URL's query, `?access_token=`, good for a minute: an
+    EventSource (the turn stream) cannot send the Authorization header."""
+    return service.stream_token(services.settings, who)
+
+
 @router.get("/me")
 async def me(who: PrincipalDep, session: SessionDep) -> UserOut:
     return await service.me(session, who)
