@@ -339,3 +339,31 @@ async def test_a_stream_opens_with_a_short_lived_token_in_its_url(
     await client.post("/auth/logout", headers=headers)
     ended = await client.get(url, params={"action": "Again.", "access_token": stream_token})
     assert ended.status_code == 401, "the sign-in it belongs to is over"
+
+
+async def test_only_an_admin_puts_an_agent_on_another_model(client: httpx.AsyncClient) -> None:
+    """Another model may spend the admin's API keys: a player's turn takes the configured ones."""
+    admin = await player(client, "ila")
+    tomas = await player(client, "tomas")
+    answers = {}
+    for name, headers in (("admin", admin), ("player", tomas)):
+        story = (
+            await client.post("/stories", json={"title": "T", "premise": "P"}, headers=headers)
+        ).json()
+        turn = {"story_id": story["id"], "user_action": "I wait.", "writer_model_override": "test"}
+        answers[name] = await client.post("/narrate/turn", json=turn, headers=headers)
+        plain = {"story_id": story["id"], "user_action": "I wait."}
+        assert (await client.post("/narrate/turn", json=plain, headers=headers)).status_code == 200
+        stream = await client.get(
+            f"/narrates/stories/{story['id']}/generate",
+            params={"action": "Again.", "writer_model_override": "test"},
+            headers=headers,
+        )
+        answers[f"{name} stream"] = stream
+
+    assert answers["admin"].status_code == answers["admin stream"].status_code == 200
+    assert answers["player"].status_code == answers["player stream"].status_code == 403
+    assert (
+        "writer" in answers["player"].json()["message"]
+        or "override" in answers["player"].json()["message"]
+    )

@@ -35,6 +35,7 @@ from luna_narrates.accounts.service import LOCAL, Principal
 from luna_narrates.api.deps import ServicesDep
 from luna_narrates.db.tables import GeneratedImage, Story
 from luna_narrates.errors import NotFound
+from luna_narrates.narration.schemas import ModelOverrides
 from luna_narrates.stories.errors import StoryNotFound
 
 Rule = Literal["public", "user", "story", "image", "admin", "admin_story"]
@@ -221,6 +222,16 @@ def principal(request: Request) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def check_models(who: Principal, models: ModelOverrides) -> None:
+    """Putting an agent on another model for a turn is an admin's choice: it spends the keys
+    and servers the admin configured."""
+    if not who.is_admin and any(models.overrides().values()):
+        raise Forbidden(
+            "Only an admin may put an agent on another model for a turn "
+            "(the *_model_override fields)."
+        )
 
 
 async def check_story(session: AsyncSession, who: Principal, story_id: uuid.UUID) -> None:

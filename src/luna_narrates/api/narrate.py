@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse
 
-from luna_narrates.api.access import PrincipalDep, check_story
+from luna_narrates.api.access import PrincipalDep, check_models, check_story
 from luna_narrates.api.deps import NarratorDep
 from luna_narrates.api.images import image_out
 from luna_narrates.api.stories import TurnNumber
@@ -32,6 +32,7 @@ async def narrate_turn(
     request: TurnRequest, narrator: NarratorDep, who: PrincipalDep
 ) -> TurnResponse:
     """Runs Preprocessor → Strategist → Writer and returns the committed turn."""
+    check_models(who, request)
     async with narrator.db.sessions() as session:
         await check_story(session, who, request.story_id)
     return await narrator.run(request)
@@ -47,6 +48,7 @@ async def generate_turn(
     action: Annotated[str, Query(min_length=1, max_length=1_000)],
     narrator: NarratorDep,
     models: Annotated[ModelOverrides, Query()],
+    who: PrincipalDep,
     branch_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> EventSourceResponse:
     """Streams `status`, `cost_estimate`, `agent_start`, `agent_complete`, `token`, then
@@ -54,6 +56,7 @@ async def generate_turn(
     and a cancelled turn stores nothing. The turn goes on `branch_id`, or the active branch.
     After `done`, an `image_ready` comes for each of the turn's images drawn while the client
     stays (up to `IMAGE_STREAM_WAIT_SECONDS`); the stream ends when none is left to draw."""
+    check_models(who, models)
     request = TurnRequest(
         story_id=story_id, user_action=action, branch_id=branch_id, **models.overrides()
     )
@@ -71,10 +74,12 @@ async def regenerate_turn(
     turn_number: TurnNumber,
     narrator: NarratorDep,
     models: Annotated[ModelOverrides, Query()],
+    who: PrincipalDep,
     action: Annotated[str | None, Query(min_length=1, max_length=1_000)] = None,
     branch_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> EventSourceResponse:
     """The events of `POST /stories/{id}/turns/{n}/regenerate`, streamed as for a new turn."""
+    check_models(who, models)
     data = RegenerateRequest(user_action=action, branch_id=branch_id, **models.overrides())
     prepared = await narrator.prepare_regeneration(story_id, turn_number, data)
     return EventSourceResponse(_sse(narrator, prepared), ping=15)

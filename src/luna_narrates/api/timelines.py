@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from luna_narrates.api.access import PrincipalDep, check_models
 from luna_narrates.api.deps import NarratorDep, SessionDep
 from luna_narrates.api.stories import BranchQuery, TurnNumber
 from luna_narrates.narration.schemas import RegenerateRequest, TurnResponse
@@ -141,10 +142,15 @@ async def edit_turn(
 
 @router.post("/turns/{turn_number}/regenerate")
 async def regenerate_turn(
-    story_id: uuid.UUID, turn_number: TurnNumber, data: RegenerateRequest, narrator: NarratorDep
+    story_id: uuid.UUID,
+    turn_number: TurnNumber,
+    data: RegenerateRequest,
+    narrator: NarratorDep,
+    who: PrincipalDep,
 ) -> TurnResponse:
     """Generates another take of turn N. When later turns or branches build on it, the take
     starts a new branch from turn N-1 instead (`branch_created` names it)."""
+    check_models(who, data)
     return await narrator.run_prepared(
         await narrator.prepare_regeneration(story_id, turn_number, data)
     )
