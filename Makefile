@@ -11,7 +11,7 @@ TORCH  := torch==2.13.0
 LLAMA       := llama-cpp-python==0.3.36
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: run test install install-dev lint bench clean
+.PHONY: run test install install-dev lint bench clean sdk
 
 run: $(VENV)/.installed
 	$(BIN)/luna serve
@@ -47,3 +47,8 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The TypeScript SDK, generated from the API's schema (needs Node.js ≥ 20.19 and npm).
+sdk: $(VENV)/.installed
+	$(BIN)/python -c 'from luna_narrates.app import openapi_json; print(openapi_json(), end="")' > sdk/typescript/openapi.json
+	cd sdk/typescript && npm ci --no-audit --no-fund && npm run generate && npm run build

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 
@@ -44,6 +46,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         version="0.1.0",
         summary="A writers' room of AI agents that keeps an interactive story coherent.",
         lifespan=lifespan,
+        # Each operation is known by its route's name (`create_story`), as the SDK calls it.
+        generate_unique_id_function=operation_id,
         # Every request sees the settings as they stand, whichever process changed them, then
         # passes its route's access rule (api/access.py).
         dependencies=[Depends(refresh_settings), Depends(authorize)],
@@ -156,3 +160,13 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def openapi_json() -> str:
+    """The API's OpenAPI schema as the TypeScript SDK is generated from it (`make sdk`)."""
+    schema = create_app(Settings(_env_file=None)).openapi()  # type: ignore[call-arg]
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def operation_id(route: APIRoute) -> str:
+    return route.name

@@ -69,7 +69,7 @@ async def generate_turn(
     response_class=EventSourceResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "Turn events."}},
 )
-async def regenerate_turn(
+async def stream_regenerated_turn(
     story_id: uuid.UUID,
     turn_number: TurnNumber,
     narrator: NarratorDep,
