@@ -2,8 +2,8 @@
 generated images), exported as they came, shared, tagged, voted on, reported, and found by
 type, tags, popularity, date or meaning.
 
-`owner`, `viewer`, `voter` and `reporter` are the player acting (`LOCAL_OWNER_ID` until accounts
-exist). Importing and deleting own their transactions, since a file goes with the row: an import
+`owner`, `viewer`, `voter` and `reporter` are the player acting (the signed-in one, or the local
+player in single-player mode). Importing and deleting own their transactions, since a file goes with the row: an import
 writes the file, then commits, and removes the file if that fails; a delete commits, then
 removes the file. Everything else runs in the caller's transaction.
 """
