@@ -164,7 +164,7 @@ def is_loopback(host: str) -> bool:
 
 def openapi_json() -> str:
     """The API's OpenAPI schema as the TypeScript SDK is generated from it (`make sdk`)."""
-    schema = create_app(Settings(_env_file=None)).openapi()  # type: ignore[call-arg]
+    schema = create_app(Settings(_env_file=None)).openapi()
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

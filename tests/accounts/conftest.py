@@ -51,3 +51,14 @@ async def player(client: httpx.AsyncClient, username: str) -> dict[str, str]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def cast_and_lore(
+    client: httpx.AsyncClient, headers: dict[str, str], story_id: str, ids: dict[str, str]
+) -> None:
+    """Puts the player's card (`character_id`) into their story and attaches their lorebook."""
+    for link, name in (("characters", "character_id"), ("lorebooks", "lorebook_id")):
+        response = await client.post(
+            f"/stories/{story_id}/{link}", json={name: ids[name]}, headers=headers
+        )
+        assert response.status_code == 201, response.text

@@ -1,7 +1,8 @@
 """The authorization matrix, generated from the app's route table: every route has an access
 rule (a new route without one fails here); with logins required, every route but the public
-ones answers 401 without a token; another player's story or image answers 404 on every route
-that names one; admins' routes answer 403 to a player; and the owner gets through."""
+ones answers 401 without a token; another player's story, image, character card, lorebook or
+world answers 404 on every route that names one; admins' routes answer 403 to a player; and the
+owner gets through."""
 
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ from luna_narrates.app import create_app
 from luna_narrates.config import Settings
 from luna_narrates.db.tables import GeneratedImage
 from luna_narrates.services import Services
-from tests.accounts.conftest import player
+from tests.accounts.conftest import cast_and_lore, player
 from tests.conftest import STORY
 
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+SCOPED = ("story", "image", "owned")
+OWNED_IDS = {"story_id", "turn_number", "image_id", "character_id", "lorebook_id", "world_id"}
 
 
 def operations(app: FastAPI) -> Iterator[tuple[str, str]]:
@@ -75,8 +78,9 @@ async def test_without_a_token_only_the_public_routes_answer(
 
 @pytest.fixture
 async def owned(client: httpx.AsyncClient, services: Services) -> dict[str, Any]:
-    """Ila (the admin) has a story with a turn and an image; Tomas is another player, and
-    Mira another admin."""
+    """Ila (the admin) has a story with a turn and an image, a character card (in the story's
+    cast), a lorebook (attached to it) and a world; Tomas is another player, and Mira another
+    admin."""
     ila = await player(client, "ila")
     tomas = await player(client, "tomas")
     mira = await player(client, "mira")
@@ -98,32 +102,37 @@ async def owned(client: httpx.AsyncClient, services: Services) -> dict[str, Any]
     )
     async with services.db.transaction() as session:
         session.add(image)
-    return {
-        "ila": ila,
-        "tomas": tomas,
-        "mira": mira,
-        "ids": {"story_id": story["id"], "image_id": str(image.id), "turn_number": "1"},
-    }
+    ids = {"story_id": story["id"], "image_id": str(image.id), "turn_number": "1"}
+    for name, path, body in (
+        ("character_id", "/character-cards/manual", {"name": "Brother Amon"}),
+        ("lorebook_id", "/lorebooks", {"name": "Veyra", "entries": [{"key": ["Doge"]}]}),
+        ("world_id", "/worlds", {"name": "Veyra"}),
+    ):
+        response = await client.post(path, json=body, headers=ila)
+        assert response.status_code == 201, response.text
+        ids[name] = response.json()["id"]
+    await cast_and_lore(client, ila, story["id"], ids)
+    return {"ila": ila, "tomas": tomas, "mira": mira, "ids": ids}
 
 
-async def test_another_players_story_or_image_is_not_found_on_every_route(
+async def test_another_players_story_image_card_lorebook_or_world_is_not_found_on_every_route(
     client: httpx.AsyncClient, table: list[tuple[str, str]], owned: dict[str, Any]
 ) -> None:
-    scoped = [(m, p) for m, p in table if rule_of(m, p) in ("story", "image", "admin_story")]
-    for headers, rules, expected in (
-        (owned["tomas"], ("story", "image"), 404),
-        (owned["tomas"], ("admin_story",), 403),
-        (owned["mira"], ("story", "image", "admin_story"), 404),
-    ):
+    scoped = [(m, p) for m, p in table if rule_of(m, p) in SCOPED]
+    for headers in (owned["tomas"], owned["mira"]):
         answers = {
             f"{method} {path}": (
                 await ask(client, method, fill(path, owned["ids"]), headers=headers)
             ).status_code
             for method, path in scoped
-            if rule_of(method, path) in rules
         }
-        assert {key: code for key, code in answers.items() if code != expected} == {}
-    assert len(scoped) >= 36
+        assert {key: code for key, code in answers.items() if code != 404} == {}
+    library = [
+        (m, p)
+        for m, p in scoped
+        if {"character_id", "lorebook_id", "world_id"} & set(PARAM.findall(p))
+    ]
+    assert len(scoped) >= 59 and len(library) >= 25
     turn = await client.post(
         "/narrate/turn",
         json={"story_id": owned["ids"]["story_id"], "user_action": "I take over."},
@@ -145,18 +154,20 @@ async def test_admins_routes_are_refused_to_a_player(
         if rule_of(method, path) == "admin"
     }
     assert {key: code for key, code in answers.items() if code != 403} == {}
+    assert len(answers) >= 12
 
 
 async def test_the_owner_gets_through(
     client: httpx.AsyncClient, table: list[tuple[str, str]], owned: dict[str, Any]
 ) -> None:
-    """Every GET the owner may make of their story (no other parameter needed) answers."""
+    """Every GET the owner may make of their story and library (no other parameter needed)
+    answers."""
     simple = [
         (m, p)
         for m, p in table
         if m == "GET"
-        and rule_of(m, p) in ("story", "image")
-        and set(PARAM.findall(p)) <= {"story_id", "turn_number", "image_id"}
+        and rule_of(m, p) in SCOPED
+        and set(PARAM.findall(p)) <= OWNED_IDS
         and "generate" not in p
         and "regenerate" not in p
     ]
@@ -169,4 +180,5 @@ async def test_the_owner_gets_through(
     refused = {key: code for key, code in answers.items() if code in (401, 403, 404)}
     assert refused == {}
     assert answers["GET /images/{image_id}"] == 409, "through the check: the image is not drawn"
-    assert len(answers) >= 15
+    assert answers["GET /worlds/{world_id}"] == 200
+    assert len(answers) >= 27

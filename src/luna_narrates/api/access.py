@@ -4,12 +4,16 @@ test fails). Another player's story or image answers 404, never 403, so ids cann
 
 - `public`: anyone (health, registering, signing in);
 - `user`: any signed-in player; the route acts on what is theirs (their stories, their assets);
-- `story`: the player who owns the story in the path (`story_id`);
+- `owned`: the player who owns every card, lorebook and world the path names (`character_id`,
+  `lorebook_id`, `world_id`): the player's library;
+- `story`: the player who owns the story in the path (`story_id`), and every card or lorebook
+  the path names (a story's cast and lorebooks);
 - `image`: the player who owns the story of the image in the path (`image_id`);
 - `admin`: admins only: the server's settings, workers and providers (URLs that the server
-  calls: no SSRF from other players), global metrics, accounts, and the library of cards,
-  lorebooks and worlds (not yet owned per player);
-- `admin_story`: an admin who owns the story in the path (a story's cast and lorebooks).
+  calls: no SSRF from other players), global metrics and accounts.
+
+Ids that arrive in a body (a card put into a story, the world a story starts in) are checked
+by the route with the same `check_owned`.
 
 In single-player mode (`LUNA_AUTH=local`, loopback only) a request without a token is the
 local player, an admin.
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
@@ -33,12 +38,15 @@ from luna_narrates.accounts import service as accounts
 from luna_narrates.accounts.errors import Forbidden, TooManyAttempts, Unauthorized
 from luna_narrates.accounts.service import LOCAL, Principal
 from luna_narrates.api.deps import ServicesDep
-from luna_narrates.db.tables import GeneratedImage, Story
+from luna_narrates.characters.errors import CharacterNotFound
+from luna_narrates.db.tables import CharacterCard, GeneratedImage, Lorebook, Story, World
 from luna_narrates.errors import NotFound
+from luna_narrates.lore.errors import LorebookNotFound
 from luna_narrates.narration.schemas import ModelOverrides
 from luna_narrates.stories.errors import StoryNotFound
+from luna_narrates.worlds.errors import WorldNotFound
 
-Rule = Literal["public", "user", "story", "image", "admin", "admin_story"]
+Rule = Literal["public", "user", "owned", "story", "image", "admin"]
 
 _STORY = "/stories/{story_id}"
 RULES: dict[str, Rule] = {
@@ -54,7 +62,7 @@ RULES: dict[str, Rule] = {
     "GET /admin/users": "admin",
     "PATCH /admin/users/{user_id}": "admin",
     # Stories: a player's own.
-    "POST /stories": "user",
+    "POST /stories": "user",  # the world in the body is checked by the route
     "GET /stories": "user",
     "POST /stories/import": "user",
     "POST /narrate/turn": "user",  # the story in the body is checked by the route
@@ -82,52 +90,52 @@ RULES: dict[str, Rule] = {
     f"POST {_STORY}/turns/{{turn_number}}/select": "story",
     f"POST {_STORY}/turns/{{turn_number}}/regenerate": "story",
     f"GET {_STORY}/lorebooks": "story",
-    f"POST {_STORY}/lorebooks": "admin_story",
-    f"DELETE {_STORY}/lorebooks/{{lorebook_id}}": "admin_story",
+    f"POST {_STORY}/lorebooks": "story",  # the lorebook in the body is checked by the route
+    f"DELETE {_STORY}/lorebooks/{{lorebook_id}}": "story",
     f"GET {_STORY}/characters": "story",
-    f"POST {_STORY}/characters": "admin_story",
-    f"DELETE {_STORY}/characters/{{character_id}}": "admin_story",
+    f"POST {_STORY}/characters": "story",  # the card in the body is checked by the route
+    f"DELETE {_STORY}/characters/{{character_id}}": "story",
     f"GET {_STORY}/images": "story",
     f"GET {_STORY}/dreamer/pool": "story",
     f"GET {_STORY}/dreamer/stats": "story",
     "GET /cost-analytics/stories/{story_id}": "story",
     "GET /cost-analytics/stories/{story_id}/turns": "story",
     "GET /images/{image_id}": "image",
-    # The library of cards, lorebooks and worlds: admins' until it is owned per player.
-    "POST /lorebooks/upload": "admin",
-    "POST /lorebooks/extract": "admin",  # the story in the body is checked by the route
-    "POST /lorebooks": "admin",
-    "GET /lorebooks": "admin",
-    "GET /lorebooks/{lorebook_id}": "admin",
-    "PATCH /lorebooks/{lorebook_id}": "admin",
-    "DELETE /lorebooks/{lorebook_id}": "admin",
-    "GET /lorebooks/{lorebook_id}/export": "admin",
-    "GET /lorebooks/{lorebook_id}/entries": "admin",
-    "POST /lorebooks/{lorebook_id}/entries": "admin",
-    "GET /lorebooks/{lorebook_id}/characters": "admin",
-    "GET /lorebooks/{lorebook_id}/locations": "admin",
-    "GET /lorebooks/{lorebook_id}/entries/{entry_id}": "admin",
-    "PATCH /lorebooks/{lorebook_id}/entries/{entry_id}": "admin",
-    "DELETE /lorebooks/{lorebook_id}/entries/{entry_id}": "admin",
-    "POST /character-cards/import": "admin",
-    "POST /character-cards": "admin",
-    "GET /character-cards": "admin",
-    "POST /character-cards/{character_id}/regenerate-section": "admin",
-    "POST /character-cards/manual": "admin",
-    "GET /character-cards/{character_id}": "admin",
-    "PATCH /character-cards/{character_id}": "admin",
-    "DELETE /character-cards/{character_id}": "admin",
-    "GET /character-cards/{character_id}/export": "admin",
-    "GET /character-cards/{character_id}/portrait": "admin",
-    "PUT /character-cards/{character_id}/portrait": "admin",
+    # The library of cards, lorebooks and worlds: a player's own.
+    "POST /lorebooks/upload": "user",
+    "POST /lorebooks/extract": "user",  # the story in the body is checked by the route
+    "POST /lorebooks": "user",
+    "GET /lorebooks": "user",
+    "GET /lorebooks/{lorebook_id}": "owned",
+    "PATCH /lorebooks/{lorebook_id}": "owned",
+    "DELETE /lorebooks/{lorebook_id}": "owned",
+    "GET /lorebooks/{lorebook_id}/export": "owned",
+    "GET /lorebooks/{lorebook_id}/entries": "owned",
+    "POST /lorebooks/{lorebook_id}/entries": "owned",
+    "GET /lorebooks/{lorebook_id}/characters": "owned",
+    "GET /lorebooks/{lorebook_id}/locations": "owned",
+    "GET /lorebooks/{lorebook_id}/entries/{entry_id}": "owned",
+    "PATCH /lorebooks/{lorebook_id}/entries/{entry_id}": "owned",
+    "DELETE /lorebooks/{lorebook_id}/entries/{entry_id}": "owned",
+    "POST /character-cards/import": "user",
+    "POST /character-cards": "user",
+    "GET /character-cards": "user",
+    "POST /character-cards/{character_id}/regenerate-section": "owned",
+    "POST /character-cards/manual": "user",
+    "GET /character-cards/{character_id}": "owned",
+    "PATCH /character-cards/{character_id}": "owned",
+    "DELETE /character-cards/{character_id}": "owned",
+    "GET /character-cards/{character_id}/export": "owned",
+    "GET /character-cards/{character_id}/portrait": "owned",
+    "PUT /character-cards/{character_id}/portrait": "owned",
     "GET /worlds/templates": "user",
-    "POST /worlds": "admin",
-    "GET /worlds": "admin",
-    "GET /worlds/{world_id}": "admin",
-    "PATCH /worlds/{world_id}": "admin",
-    "DELETE /worlds/{world_id}": "admin",
-    "POST /worlds/{world_id}/characters": "admin",
-    "DELETE /worlds/{world_id}/characters/{character_id}": "admin",
+    "POST /worlds": "user",
+    "GET /worlds": "user",
+    "GET /worlds/{world_id}": "owned",
+    "PATCH /worlds/{world_id}": "owned",  # the lorebook in the body is checked by the route
+    "DELETE /worlds/{world_id}": "owned",
+    "POST /worlds/{world_id}/characters": "owned",  # and the card in the body
+    "DELETE /worlds/{world_id}/characters/{character_id}": "owned",
     # The server's: global figures, prices, providers, settings, workers.
     "GET /cost-analytics/agents": "user",  # a player's own stories; an admin's, all
     "GET /cost-analytics/daily": "user",
@@ -161,6 +169,16 @@ RULES: dict[str, Rule] = {
     "GET /assets/{asset_id}/export": "user",
     "POST /assets/{asset_id}/vote": "user",
     "POST /assets/{asset_id}/report": "user",
+}
+
+
+# The player's library: each id a path or a body may name, its table and its "not found".
+OwnedId = Literal["character_id", "lorebook_id", "world_id"]
+Missing = Callable[[uuid.UUID], NotFound]
+OWNED: dict[OwnedId, tuple[type[CharacterCard | Lorebook | World], Missing]] = {
+    "character_id": (CharacterCard, CharacterNotFound),
+    "lorebook_id": (Lorebook, LorebookNotFound),
+    "world_id": (World, WorldNotFound),
 }
 
 
@@ -202,10 +220,14 @@ async def authorize(request: Request, services: ServicesDep) -> None:
     async with services.db.sessions() as session:
         principal = await _principal(request, session, services)
         request.state.principal = principal
-        if rule in ("admin", "admin_story") and not principal.is_admin:
+        if rule == "admin" and not principal.is_admin:
             raise Forbidden("Only an admin may do this.")
-        if rule in ("story", "admin_story") and (story_id := _id(request, "story_id")):
+        if rule == "story" and (story_id := _id(request, "story_id")):
             await check_story(session, principal, story_id)
+        if rule in ("story", "owned"):
+            for name in OWNED:
+                if found := _id(request, name):
+                    await check_owned(session, principal, name, found)
         if rule == "image" and (image_id := _id(request, "image_id")):
             await check_image(session, principal, image_id)
     if f"{request.method} {route.path}" in LIMITED:
@@ -241,6 +263,16 @@ async def check_story(session: AsyncSession, who: Principal, story_id: uuid.UUID
         raise StoryNotFound(story_id)
 
 
+async def check_owned(
+    session: AsyncSession, who: Principal, name: OwnedId, owned_id: uuid.UUID
+) -> None:
+    """404, as for a missing one, unless the card, lorebook or world is the player's."""
+    table, missing = OWNED[name]
+    owner = await session.scalar(select(table.owner_id).where(table.id == owned_id))
+    if owner is None or owner != who.user_id:
+        raise missing(owned_id)
+
+
 async def check_image(session: AsyncSession, who: Principal, image_id: uuid.UUID) -> None:
     owner = await session.scalar(
         select(Story.owner_id)
@@ -265,9 +297,10 @@ async def _principal(request: Request, session: AsyncSession, services: Services
 
 
 def _id(request: Request, name: str) -> uuid.UUID | None:
-    """The path's id; None when it is not one (the route's validation then answers 422)."""
+    """The path's id; None when the path has none, or it is not one (the route's validation
+    then answers 422)."""
     try:
-        return uuid.UUID(request.path_params[name])
+        return uuid.UUID(request.path_params.get(name, ""))
     except ValueError:
         return None
 

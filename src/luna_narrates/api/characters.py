@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from luna_narrates.api.access import PrincipalDep, check_owned
 from luna_narrates.api.deps import Offset, ServicesDep, SessionDep
 from luna_narrates.api.uploads import BadUpload, multipart_body, read_upload
 from luna_narrates.characters import service
@@ -43,6 +44,7 @@ async def import_card(
     request: Request,
     session: SessionDep,
     services: ServicesDep,
+    who: PrincipalDep,
     save_to_library: Annotated[
         bool | None, Query(description="List it in the library (default true).")
     ] = None,
@@ -54,7 +56,7 @@ async def import_card(
     upload = await read_upload(request, services.settings.upload_max_bytes, "card")
     flag = upload.form.get("save_to_library")
     library = save_to_library if save_to_library is not None else _flag(flag)
-    imported = await service.import_card(session, upload.data, save_to_library=library)
+    imported = await service.import_card(session, upload.data, who.user_id, save_to_library=library)
     if imported.row.lorebook_id is not None:
         await enqueue_lore_embedding(services.jobs, session, imported.row.lorebook_id)
     found = await service.get(session, imported.row.id)
@@ -63,12 +65,14 @@ async def import_card(
 
 
 @router.post("/character-cards", status_code=status.HTTP_201_CREATED)
-async def generate_card(data: CharacterGenerate, services: ServicesDep) -> CharacterWritten:
+async def generate_card(
+    data: CharacterGenerate, services: ServicesDep, who: PrincipalDep
+) -> CharacterWritten:
     """A character written by the model (the Writer's) from a name and an idea, as a Character
     Card V3: description, personality, scenario, first message, example dialogue, tags. The
     answer reports the model call (tokens, time, cost), which is also stored."""
     model = card_writing.writer_model(services.registry)
-    return await card_writing.generate(services.db, model, data)
+    return await card_writing.generate(services.db, model, data, who.user_id)
 
 
 @router.post("/character-cards/{character_id}/regenerate-section")
@@ -84,15 +88,18 @@ async def regenerate_section(
 
 
 @router.post("/character-cards/manual", status_code=status.HTTP_201_CREATED)
-async def create_card(data: CharacterCreate, session: SessionDep) -> CharacterOut:
+async def create_card(
+    data: CharacterCreate, session: SessionDep, who: PrincipalDep
+) -> CharacterOut:
     """A character written by hand, stored as a Character Card V3."""
-    row = await service.create(session, data)
+    row = await service.create(session, data, who.user_id)
     return await service.get(session, row.id)
 
 
 @router.get("/character-cards")
 async def list_cards(
     session: SessionDep,
+    who: PrincipalDep,
     filter: Annotated[
         str | None, Query(max_length=200, description="Text in the name, description or tags.")
     ] = None,
@@ -106,6 +113,7 @@ async def list_cards(
 ) -> CharacterPage:
     return await service.listing(
         session,
+        who.user_id,
         text=filter,
         tag=tag,
         library_only=library,
@@ -187,9 +195,12 @@ async def list_cast(story_id: uuid.UUID, session: SessionDep) -> list[CastOut]:
 
 
 @router.post("/stories/{story_id}/characters", status_code=status.HTTP_201_CREATED)
-async def add_to_cast(story_id: uuid.UUID, data: CastMember, session: SessionDep) -> CastOut:
+async def add_to_cast(
+    story_id: uuid.UUID, data: CastMember, session: SessionDep, who: PrincipalDep
+) -> CastOut:
     """Puts a character into the story, as its protagonist (one at most) or an NPC; the
     Preprocessor reads the card from the next turn on."""
+    await check_owned(session, who, "character_id", data.character_id)
     return await service.add_to_story(session, story_id, data.character_id, data.role)
 
 

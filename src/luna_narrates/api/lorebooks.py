@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
-from luna_narrates.api.access import PrincipalDep, check_story
+from luna_narrates.api.access import PrincipalDep, check_owned, check_story
 from luna_narrates.api.deps import Offset, ServicesDep, SessionDep
 from luna_narrates.api.uploads import multipart_body, read_upload
 from luna_narrates.jobs.queue import enqueue_lore_embedding
@@ -47,7 +47,7 @@ NAME_CHARS = 200
     "/upload", status_code=status.HTTP_201_CREATED, openapi_extra=multipart_body(*UPLOAD_FIELDS)
 )
 async def upload_lorebook(
-    request: Request, session: SessionDep, services: ServicesDep
+    request: Request, session: SessionDep, services: ServicesDep, who: PrincipalDep
 ) -> LorebookDetail:
     """SillyTavern World Info, a character_book or lorebook_v3, NovelAI (`.lorebook` JSON or
     a PNG with `naidata`), KoboldAI, Agnai or RisuAI; recognised by content, not by name.
@@ -62,7 +62,12 @@ async def upload_lorebook(
     book = service.parse_file(upload.data)
     name = form.get("name") or book.name or _stem(upload.filename)
     row = await service.store(
-        session, book, name=name, universe_name=form.get("universe_name") or None, tier=tier
+        session,
+        book,
+        who.user_id,
+        name=name,
+        universe_name=form.get("universe_name") or None,
+        tier=tier,
     )
     await _embed(services, session, row.id, tier)
     return await service.detail(session, row.id)
@@ -77,16 +82,16 @@ async def extract_lorebook(
     and its arcs as events. Memory was written by the Preprocessor's model after each turn, so
     this makes no new model call; turns whose memory is still being built are not in it yet."""
     await check_story(session, who, data.story_id)
-    row = await extraction.extract(session, data)
+    row = await extraction.extract(session, data, who.user_id)
     await _embed(services, session, row.id, data.storage_tier)
     return await service.detail(session, row.id)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_lorebook(
-    data: LorebookCreate, session: SessionDep, services: ServicesDep
+    data: LorebookCreate, session: SessionDep, services: ServicesDep, who: PrincipalDep
 ) -> LorebookDetail:
-    created = await service.create(session, data)
+    created = await service.create(session, data, who.user_id)
     await _embed(services, session, created.id, data.storage_tier)
     return created
 
@@ -94,6 +99,7 @@ async def create_lorebook(
 @router.get("")
 async def list_lorebooks(
     session: SessionDep,
+    who: PrincipalDep,
     tier: Annotated[Tier | None, Query(description=TIER_HELP)] = None,
     universe: Annotated[str | None, Query(max_length=200)] = None,
     sort_by: LorebookSort = "updated_at",
@@ -101,7 +107,13 @@ async def list_lorebooks(
     offset: Offset = 0,
 ) -> LorebookPage:
     return await service.listing(
-        session, tier=tier, universe=universe, sort_by=sort_by, limit=limit, offset=offset
+        session,
+        who.user_id,
+        tier=tier,
+        universe=universe,
+        sort_by=sort_by,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -240,9 +252,10 @@ async def story_lorebooks(story_id: uuid.UUID, session: SessionDep) -> list[Lore
 
 @stories_router.post("/{story_id}/lorebooks", status_code=status.HTTP_201_CREATED)
 async def attach_lorebook(
-    story_id: uuid.UUID, data: StoryLorebookLink, session: SessionDep
+    story_id: uuid.UUID, data: StoryLorebookLink, session: SessionDep, who: PrincipalDep
 ) -> LorebookOut:
     """Its entries are activated in the story's briefings from the next turn on."""
+    await check_owned(session, who, "lorebook_id", data.lorebook_id)
     return await service.attach(session, story_id, data.lorebook_id)
 
 

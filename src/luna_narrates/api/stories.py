@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Response, status
 
-from luna_narrates.accounts.errors import Forbidden
-from luna_narrates.api.access import PrincipalDep
+from luna_narrates.api.access import PrincipalDep, check_owned
 from luna_narrates.api.deps import NarratorDep, Offset, ServicesDep, SessionDep
 from luna_narrates.images import storage
 from luna_narrates.narration.schemas import ImportResult, StoryStarted, TurnImport, TurnRequest
@@ -40,9 +39,9 @@ async def create_story(
     (`GET /worlds/templates`: its world's lore attached, its protagonist and NPCs cast), or in a
     world (`world_id`: its setting, lorebook and NPCs). With `generate_opening`, the pipeline
     writes the opening passage as turn 1; if that fails, the story is not kept."""
-    if data.world_id is not None and not who.is_admin:
-        raise Forbidden("Worlds are the admins' library for now; start from a template.")
     async with services.db.transaction() as session:
+        if data.world_id is not None:
+            await check_owned(session, who, "world_id", data.world_id)
         started = await worlds.start_story(session, data, who.user_id)
     story = started.story
     if not data.generate_opening:

@@ -59,8 +59,9 @@ async def import_story(
     data: bytes | str | dict[str, Any],
     embed_lorebook: Callable[[AsyncSession, uuid.UUID], Awaitable[None]],
 ) -> StoryImported:
-    """`embed_lorebook` defers the embedding of an imported hot or warm lorebook's entries
-    (embeddings are made again, like memory's search vectors)."""
+    """The story, and copies of its cards and lorebooks, are `owner_id`'s. `embed_lorebook`
+    defers the embedding of an imported hot or warm lorebook's entries (embeddings are made
+    again, like memory's search vectors)."""
     try:
         envelope = parse(data)
     except ArchiveError as error:
@@ -87,6 +88,8 @@ async def import_story(
     placed = pictures.moved(rows[GeneratedImage.__tablename__], files, ids)
     await _embed(embedder, rows[MemoryChunk.__tablename__], rows[DreamerContent.__tablename__])
     new_story = _remap(STORY, story, ids, text_ids) | {"owner_id": owner_id}
+    for owned in (CharacterCard.__tablename__, Lorebook.__tablename__):
+        rows[owned] = [row | {"owner_id": owner_id} for row in rows[owned]]
     try:
         await asyncio.to_thread(pictures.write, data_dir, placed)
         return await _write(db, jobs, embed_lorebook, envelope.version, new_story, rows)

@@ -2,8 +2,9 @@
 
 Every table that holds part of a story is listed here; a test fails when a new one is not.
 Rows travel with every column but those the database derives (memory embeddings and their
-full-text vectors are rebuilt on import), the story's turn lease (a lock, not content) and the
-price row a cost was computed from (the server's own: the cost itself travels).
+full-text vectors are rebuilt on import), the story's turn lease (a lock, not content), the
+price row a cost was computed from (the server's own: the cost itself travels) and who owns the
+story, its cards and lorebooks (the importer owns the copies).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from luna_narrates.db.tables import (
 )
 
 STORY_SKIPPED = ("turn_lease_id", "turn_lease_until", "owner_id")  # the importer owns the copy
+OWNED_SKIPPED = ("owner_id",)  # the importer owns the copied cards and lorebooks
 CHUNK_SKIPPED = ("embedding", "embedder", "search")
 ENTRY_SKIPPED = ("embedding", "search")  # made again after import
 COST_SKIPPED = ("pricing_id",)
@@ -144,9 +146,10 @@ MEMORY_SPECS = (
 )
 # The story's cast and lorebooks: an imported story gets copies of them.
 CAST_AND_LORE = (
-    _exported(Lorebook),
+    _exported(Lorebook, OWNED_SKIPPED),
     _exported(LorebookEntry, ENTRY_SKIPPED),
-    *(_exported(orm) for orm in (CharacterCard, CharacterPortrait, CharacterSkill)),
+    _exported(CharacterCard, OWNED_SKIPPED),
+    *(_exported(orm) for orm in (CharacterPortrait, CharacterSkill)),
     *(_exported(orm) for orm in (StoryCharacter, StoryLorebook)),
 )
 # The Dreamer's ideas (their embeddings made again after import) and the story's images (the

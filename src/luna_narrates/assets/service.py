@@ -3,9 +3,9 @@ generated images), exported as they came, shared, tagged, voted on, reported, an
 type, tags, popularity, date or meaning.
 
 `owner`, `viewer`, `voter` and `reporter` are the player acting (the signed-in one, or the local
-player in single-player mode). Importing and deleting own their transactions, since a file goes with the row: an import
-writes the file, then commits, and removes the file if that fails; a delete commits, then
-removes the file. Everything else runs in the caller's transaction.
+player in single-player mode). Importing and deleting own their transactions, since a file goes
+with the row: an import writes the file, then commits, and removes the file if that fails; a
+delete commits, then removes the file. Everything else runs in the caller's transaction.
 """
 
 from __future__ import annotations

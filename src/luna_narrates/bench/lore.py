@@ -30,7 +30,7 @@ from luna_narrates.bench.campaign_words import ENDINGS, MIDS, NUCLEI, ONSETS, PL
 from luna_narrates.bench.timelines import RunStats, offline_settings
 from luna_narrates.bench.turn import BenchError
 from luna_narrates.config import Settings
-from luna_narrates.db.tables import Lorebook, LorebookEntry
+from luna_narrates.db.tables import LOCAL_OWNER_ID, Lorebook, LorebookEntry
 from luna_narrates.errors import ConfigurationError
 from luna_narrates.formats.lorebooks import read_lorebook
 from luna_narrates.formats.world_info import world_info_json
@@ -179,8 +179,8 @@ async def measure_storage(services: Any, books: list[tuple[str, bytes]]) -> list
         parsed = read_lorebook(payload)
         plain = json.dumps(world_info_json(parsed), separators=(",", ":")).encode()
         async with services.db.transaction() as session:
-            warm = await lore.store(session, parsed, name=name, tier="warm")
-            cold = await lore.store(session, parsed, name=name, tier="cold")
+            warm = await lore.store(session, parsed, LOCAL_OWNER_ID, name=name, tier="warm")
+            cold = await lore.store(session, parsed, LOCAL_OWNER_ID, name=name, tier="cold")
             await session.flush()
             measured = await storage_of(session, cold.id, name, plain)
             jsonb = await jsonb_size(session, warm.id)

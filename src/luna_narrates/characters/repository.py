@@ -24,6 +24,7 @@ async def cards(
 
 async def listing(
     session: AsyncSession,
+    owner_id: uuid.UUID,
     *,
     text: str | None,
     tag: str | None,
@@ -32,7 +33,7 @@ async def listing(
     limit: int,
     offset: int,
 ) -> tuple[Sequence[CharacterCard], int]:
-    query = select(CharacterCard)
+    query = select(CharacterCard).where(CharacterCard.owner_id == owner_id)
     if library_only:
         query = query.where(CharacterCard.in_library)
     if text:

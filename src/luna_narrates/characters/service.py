@@ -55,8 +55,11 @@ class CardFile:
     filename: str
 
 
-async def import_card(session: AsyncSession, payload: bytes, *, save_to_library: bool) -> Imported:
-    """A card from JSON, PNG or CHARX bytes; checked whole before anything is written."""
+async def import_card(
+    session: AsyncSession, payload: bytes, owner_id: uuid.UUID, *, save_to_library: bool
+) -> Imported:
+    """A card from JSON, PNG or CHARX bytes, the player's (its book too); checked whole
+    before anything is written."""
     try:
         card = character_card.read_card(payload)
         book = card_lorebook(card)
@@ -74,11 +77,12 @@ async def import_card(session: AsyncSession, payload: bytes, *, save_to_library:
     if payload.startswith(character_card.ZIP_SIGNATURE):
         origin = "charx"
     _check_text(raw)
-    row = _row(Card(card.version, raw), origin, save_to_library)
+    row = _row(Card(card.version, raw), origin, save_to_library, owner_id)
     if book is not None:
         stored = await lore.store(  # hot: a card's book is small, and always in play
             session,
             book,
+            owner_id,
             name=book.name or f"{row.name}'s lorebook",
             universe_name=row.name,
             tier="hot",
@@ -92,9 +96,9 @@ async def import_card(session: AsyncSession, payload: bytes, *, save_to_library:
 
 
 async def create(
-    session: AsyncSession, data: CharacterCreate, origin: str = "manual"
+    session: AsyncSession, data: CharacterCreate, owner_id: uuid.UUID, origin: str = "manual"
 ) -> CharacterCard:
-    """A new V3 card from the fields given."""
+    """A new V3 card of the player's from the fields given."""
     now = int(time.time())
     fields = data.model_dump(exclude_none=True, exclude={"in_library", "skills"})
     raw = {
@@ -112,7 +116,7 @@ async def create(
         },
     }
     _check_text(raw)
-    row = _row(Card(3, raw), origin, data.in_library is not False)
+    row = _row(Card(3, raw), origin, data.in_library is not False, owner_id)
     session.add(row)
     await session.flush()
     if data.skills:
@@ -133,6 +137,7 @@ async def get(session: AsyncSession, character_id: uuid.UUID) -> CharacterOut:
 
 async def listing(
     session: AsyncSession,
+    owner_id: uuid.UUID,
     *,
     text: str | None,
     tag: str | None,
@@ -141,8 +146,10 @@ async def listing(
     limit: int,
     offset: int,
 ) -> CharacterPage:
+    """The player's cards."""
     rows, total = await repository.listing(
         session,
+        owner_id,
         text=text,
         tag=tag,
         library_only=library_only,
@@ -272,7 +279,7 @@ async def remove_from_story(
     await session.delete(member)
 
 
-def _row(card: Card, origin: str, in_library: bool) -> CharacterCard:
+def _row(card: Card, origin: str, in_library: bool, owner_id: uuid.UUID) -> CharacterCard:
     fields = card.data
     name = str(fields.get("name") or "").strip()
     if not name:
@@ -280,6 +287,7 @@ def _row(card: Card, origin: str, in_library: bool) -> CharacterCard:
     if len(name) > 200:
         raise CardRefused("The card's name is longer than 200 characters.")
     return CharacterCard(
+        owner_id=owner_id,
         name=name,
         tags=_tags(fields),
         version=card.version,

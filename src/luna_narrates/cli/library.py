@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from luna_narrates.characters.schemas import CardFormat
+from luna_narrates.db.tables import LOCAL_OWNER_ID
 from luna_narrates.errors import LunaError
 from luna_narrates.lore.schemas import LorebookFormat, Tier
 
@@ -40,7 +41,9 @@ def import_card(
         from luna_narrates.jobs.queue import enqueue_lore_embedding
 
         async with services.db.transaction() as session:
-            imported = await service.import_card(session, _read(file), save_to_library=library)
+            imported = await service.import_card(
+                session, _read(file), LOCAL_OWNER_ID, save_to_library=library
+            )
             if imported.row.lorebook_id is not None:
                 await enqueue_lore_embedding(services.jobs, session, imported.row.lorebook_id)
             return imported
@@ -89,8 +92,8 @@ def import_lorebook(
         book = service.parse_file(_read(file))
         async with services.db.transaction() as session:
             row = await service.store(
-                session, book, name=name or book.name or file.stem, universe_name=universe,
-                tier=storage,
+                session, book, LOCAL_OWNER_ID, name=name or book.name or file.stem,
+                universe_name=universe, tier=storage,
             )  # fmt: skip
             if storage != "cold":
                 await enqueue_lore_embedding(services.jobs, session, row.id)

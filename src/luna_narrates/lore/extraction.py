@@ -27,7 +27,7 @@ from luna_narrates.stories import service as stories
 MAX_ARCS = 1_000
 
 
-async def extract(session: AsyncSession, data: ExtractRequest) -> Lorebook:
+async def extract(session: AsyncSession, data: ExtractRequest, owner_id: uuid.UUID) -> Lorebook:
     story = await stories.require_story(session, data.story_id)
     branch = await stories.resolve_branch(session, data.story_id, data.branch_id)
     lineage = await lineage_of(session, branch.id)
@@ -48,7 +48,11 @@ async def extract(session: AsyncSession, data: ExtractRequest) -> Lorebook:
         source="sillytavern",
     )
     return await service.store(
-        session, book, universe_name=data.universe_name or story.title, tier=data.storage_tier
+        session,
+        book,
+        owner_id,
+        universe_name=data.universe_name or story.title,
+        tier=data.storage_tier,
     )
 
 

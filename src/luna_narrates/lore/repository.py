@@ -19,6 +19,7 @@ async def get_book(session: AsyncSession, lorebook_id: uuid.UUID) -> Lorebook | 
 
 async def list_books(
     session: AsyncSession,
+    owner_id: uuid.UUID,
     *,
     tier: str | None,
     universe: str | None,
@@ -26,7 +27,7 @@ async def list_books(
     limit: int,
     offset: int,
 ) -> tuple[Sequence[Lorebook], int]:
-    query = select(Lorebook)
+    query = select(Lorebook).where(Lorebook.owner_id == owner_id)
     if tier is not None:
         query = query.where(Lorebook.storage_tier == tier)
     if universe is not None:

@@ -49,14 +49,16 @@ def parse_file(payload: bytes) -> world_info.Lorebook:
 async def store(
     session: AsyncSession,
     book: world_info.Lorebook,
+    owner_id: uuid.UUID,
     *,
     name: str | None = None,
     universe_name: str | None = None,
     tier: Tier = "warm",
 ) -> Lorebook:
-    """A new lorebook with every entry of `book`, checked whole first."""
+    """A new lorebook of the player's with every entry of `book`, checked whole first."""
     _check(book)
     row = Lorebook(
+        owner_id=owner_id,
         name=(name or book.name or UNTITLED).strip()[:200] or UNTITLED,
         description=book.description,
         universe_name=universe_name,
@@ -72,7 +74,9 @@ async def store(
     return row
 
 
-async def create(session: AsyncSession, data: LorebookCreate) -> LorebookDetail:
+async def create(
+    session: AsyncSession, data: LorebookCreate, owner_id: uuid.UUID
+) -> LorebookDetail:
     entries = [_entry_fields(entry, index, {}) for index, entry in enumerate(data.entries)]
     book = world_info.Lorebook(
         entries,
@@ -84,7 +88,12 @@ async def create(session: AsyncSession, data: LorebookCreate) -> LorebookDetail:
         source="sillytavern",
     )
     row = await store(
-        session, book, name=data.name, universe_name=data.universe_name, tier=data.storage_tier
+        session,
+        book,
+        owner_id,
+        name=data.name,
+        universe_name=data.universe_name,
+        tier=data.storage_tier,
     )
     return await detail(session, row.id)
 
@@ -98,6 +107,7 @@ async def require(session: AsyncSession, lorebook_id: uuid.UUID) -> Lorebook:
 
 async def listing(
     session: AsyncSession,
+    owner_id: uuid.UUID,
     *,
     tier: Tier | None,
     universe: str | None,
@@ -105,8 +115,9 @@ async def listing(
     limit: int,
     offset: int,
 ) -> LorebookPage:
+    """The player's lorebooks."""
     rows, total = await repository.list_books(
-        session, tier=tier, universe=universe, sort_by=sort_by, limit=limit, offset=offset
+        session, owner_id, tier=tier, universe=universe, sort_by=sort_by, limit=limit, offset=offset
     )
     return LorebookPage(items=[book_out(row) for row in rows], total=total)
 

@@ -35,7 +35,9 @@ def writer_model(registry: ModelRegistry) -> AgentModel:
     return AgentModel.for_role(registry, "writer", CHARACTER_SLOT)
 
 
-async def generate(db: Database, model: AgentModel, data: CharacterGenerate) -> CharacterWritten:
+async def generate(
+    db: Database, model: AgentModel, data: CharacterGenerate, owner_id: uuid.UUID
+) -> CharacterWritten:
     idea = CharacterIdea(name=data.name, idea=data.description, setting=data.setting)
     draft, record = await character_writer.draft(idea, model)
     async with db.transaction() as session:
@@ -52,6 +54,7 @@ async def generate(db: Database, model: AgentModel, data: CharacterGenerate) -> 
                 creator_notes=f"Written by LUNA-Narrates from: {data.description}",
                 in_library=data.in_library,
             ),
+            owner_id,
             origin="generated",
         )
         report = await _record(session, record, idea.model_dump(), row.id)

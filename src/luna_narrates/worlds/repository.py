@@ -16,9 +16,9 @@ async def get(session: AsyncSession, world_id: uuid.UUID) -> World | None:
 
 
 async def listing(
-    session: AsyncSession, *, genre: str | None, limit: int, offset: int
+    session: AsyncSession, owner_id: uuid.UUID, *, genre: str | None, limit: int, offset: int
 ) -> tuple[Sequence[World], int]:
-    query = select(World)
+    query = select(World).where(World.owner_id == owner_id)
     if genre:
         query = query.where(func.lower(World.genre) == genre.lower())
     total = await session.scalar(select(func.count()).select_from(query.subquery()))

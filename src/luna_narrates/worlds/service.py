@@ -35,12 +35,14 @@ from luna_narrates.worlds.templates import template
 DEFAULT_OPENING = "Open the story: set the scene and the situation the protagonist faces."
 
 
-async def create(session: AsyncSession, data: WorldCreate) -> WorldOut:
+async def create(session: AsyncSession, data: WorldCreate, owner_id: uuid.UUID) -> WorldOut:
+    """The player's world; a template's lore and cast become the player's too."""
     found = template(data.template_id) if data.template_id else None
     name = data.name or (found.title if found else None)
     if name is None:
         raise StartRefused("A world needs a name, or a template_id to take one from.")
     world = World(
+        owner_id=owner_id,
         name=name,
         genre=data.genre or (found.genre if found else None),
         description=data.description or (found.setting if found else ""),
@@ -48,12 +50,12 @@ async def create(session: AsyncSession, data: WorldCreate) -> WorldOut:
         template_id=found.id if found else None,
     )
     if found is not None:
-        world.lorebook_id = (await _template_lore(session, found)).id
+        world.lorebook_id = (await _template_lore(session, found, owner_id)).id
     session.add(world)
     await session.flush()
     if found is not None:
         for character in found.characters:
-            card = await _card(session, character)
+            card = await _card(session, character, owner_id)
             session.add(WorldCharacter(world_id=world.id, character_id=card.id))
         await session.flush()
     return await get(session, world.id)
@@ -71,9 +73,12 @@ async def get(session: AsyncSession, world_id: uuid.UUID) -> WorldOut:
 
 
 async def listing(
-    session: AsyncSession, *, genre: str | None, limit: int, offset: int
+    session: AsyncSession, owner_id: uuid.UUID, *, genre: str | None, limit: int, offset: int
 ) -> WorldPage:
-    rows, total = await repository.listing(session, genre=genre, limit=limit, offset=offset)
+    """The player's worlds."""
+    rows, total = await repository.listing(
+        session, owner_id, genre=genre, limit=limit, offset=offset
+    )
     return WorldPage(items=await _outs(session, rows), total=total)
 
 
@@ -131,6 +136,8 @@ class Started:
 
 
 async def start_story(session: AsyncSession, data: StoryStart, owner_id: uuid.UUID) -> Started:
+    """The owner's story; a template's cast and lore made for it are the owner's too. A
+    `world_id` is taken as it is: the caller checks that the world is the owner's."""
     found = template(data.template_id) if data.template_id else None
     world = await require(session, data.world_id) if data.world_id else None
     title = data.title or (found.title if found else None)
@@ -157,14 +164,14 @@ async def start_story(session: AsyncSession, data: StoryStart, owner_id: uuid.UU
     )
     started = Started(story, found.opening if found else DEFAULT_OPENING)
     if found is not None:
-        book = await _template_lore(session, found)
+        book = await _template_lore(session, found, owner_id)
         await lore.attach(session, story.id, book.id)
         started.lorebooks.append(book.id)
-        hero = await _card(session, found.protagonist)
+        hero = await _card(session, found.protagonist, owner_id)
         await characters.add_to_story(session, story.id, hero.id, "protagonist")
         started.characters.append(hero.id)
         for character in found.characters:
-            card = await _card(session, character)
+            card = await _card(session, character, owner_id)
             await characters.add_to_story(session, story.id, card.id, "npc")
             started.characters.append(card.id)
     if world is not None:
@@ -190,7 +197,9 @@ async def take_back(session: AsyncSession, started: Started) -> None:
         await lore.delete(session, lorebook_id)
 
 
-async def _template_lore(session: AsyncSession, found: StoryTemplate) -> LorebookRow:
+async def _template_lore(
+    session: AsyncSession, found: StoryTemplate, owner_id: uuid.UUID
+) -> LorebookRow:
     entries = [
         checked_entry(
             {
@@ -207,10 +216,14 @@ async def _template_lore(session: AsyncSession, found: StoryTemplate) -> Loreboo
         )
     ]
     book = Lorebook(entries, name=found.title, description=found.setting, source="sillytavern")
-    return await lore.store(session, book, name=found.title, universe_name=found.title, tier="hot")
+    return await lore.store(
+        session, book, owner_id, name=found.title, universe_name=found.title, tier="hot"
+    )
 
 
-async def _card(session: AsyncSession, character: TemplateCharacter) -> CharacterCard:
+async def _card(
+    session: AsyncSession, character: TemplateCharacter, owner_id: uuid.UUID
+) -> CharacterCard:
     return await characters.create(
         session,
         CharacterCreate(
@@ -219,6 +232,7 @@ async def _card(session: AsyncSession, character: TemplateCharacter) -> Characte
             personality=character.personality,
             in_library=False,
         ),
+        owner_id,
         origin="template",
     )
 

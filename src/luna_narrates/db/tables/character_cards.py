@@ -37,6 +37,7 @@ class CharacterCard(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     version: Mapped[int] = mapped_column(SmallInteger, doc="1, 2 or 3: the shape of `card`.")

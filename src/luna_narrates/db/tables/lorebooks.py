@@ -41,6 +41,7 @@ class Lorebook(Base):
     __table_args__ = (CheckConstraint(f"storage_tier IN {TIERS}", name="storage_tier"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     universe_name: Mapped[str | None] = mapped_column(String(200), index=True)

@@ -17,6 +17,7 @@ class World(Base):
     __table_args__ = (Index("ix_worlds_lower_name", text("lower(name)")),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     genre: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="", doc="The setting, for prompts.")
