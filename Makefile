@@ -11,9 +11,12 @@ TORCH  := torch==2.13.0
 LLAMA       := llama-cpp-python==0.3.36
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: run test install install-dev lint bench clean sdk
+.PHONY: run test install install-dev lint bench clean sdk web
 
+# The web UI is built first where npm is found; without it, the API is served alone.
 run: $(VENV)/.installed
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory web; \
+	else echo "Node.js not found: serving the API without the web UI"; fi
 	$(BIN)/luna serve
 
 test: $(VENV)/.installed-dev
@@ -52,3 +55,7 @@ clean:
 sdk: $(VENV)/.installed
 	$(BIN)/python -c 'from luna_narrates.app import openapi_json; print(openapi_json(), end="")' > sdk/typescript/openapi.json
 	cd sdk/typescript && npm ci --no-audit --no-fund && npm run generate && npm run build
+
+# The web UI (web/), built into src/luna_narrates/web/ and served at / (needs Node.js ≥ 20.19).
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import httpx
+import pytest
 
+from luna_narrates.api import health
 from tests.conftest import STORY
 
 
@@ -78,8 +81,12 @@ async def test_turns_of_new_story_are_empty(
     assert (await client.get(f"/stories/{uuid.uuid4()}/turns")).status_code == 404
 
 
-async def test_root_health_and_openapi(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/")).json()["docs"] == "/docs"
+async def test_root_health_and_openapi(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(health, "WEB_UI", tmp_path)  # the web UI not built (tests/web builds it)
+    root = (await client.get("/")).json()
+    assert root["docs"] == "/docs" and root["ui"].startswith("not built")
     assert (await client.get("/health")).json() == {"status": "ok"}
     paths = (await client.get("/openapi.json")).json()["paths"]
     for path in (

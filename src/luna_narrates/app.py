@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 
@@ -104,6 +105,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(images.router)
     app.include_router(assets.router)
     app.include_router(dreamer.router)
+    # The web UI (web/, built by `make run`): `GET /` (api/health.py) answers its index.html,
+    # and its scripts and styles are served from /ui (not /assets, the API's asset collections),
+    # mounted last. Not at `/`: that would answer every unknown API path with the static files'
+    # plain-text 404 and 405 instead of the API's JSON.
+    if (health.WEB_UI / "index.html").is_file():
+        app.mount("/ui", StaticFiles(directory=health.WEB_UI / "ui"), name="web")
     return app
 
 

@@ -1,0 +1,20 @@
+/** The web UI's entry: the SDK pointed at the page's own origin, then the app. */
+import { client } from '@luna-narrates/sdk';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+
+import { App } from './App';
+import './styles.css';
+
+client.setConfig({ baseUrl: window.location.origin, throwOnError: true });
+
+const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queries}>
+      <App />
+    </QueryClientProvider>
+  </StrictMode>,
+);

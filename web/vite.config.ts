@@ -1,0 +1,29 @@
+/// <reference types="vitest/config" />
+// The web UI's build: the SDK is compiled from its source (sdk/typescript/src), and the app is
+// written into the Python package (src/luna_narrates/web/), which serves it at `/`.
+import { fileURLToPath } from 'node:url';
+
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  plugins: [react()],
+  resolve: {
+    alias: {
+      '@luna-narrates/sdk': here('../sdk/typescript/src/index.ts'),
+      // The SDK's one dependency, from this app's node_modules (the SDK's may not be installed).
+      'eventsource-parser': here('node_modules/eventsource-parser'),
+    },
+  },
+  build: {
+    outDir: here('../src/luna_narrates/web'),
+    emptyOutDir: true,
+    // Not Vite's default `assets/`: /assets is the API's (asset collections).
+    assetsDir: 'ui',
+  },
+  test: {
+    environment: 'jsdom',
+  },
+});
