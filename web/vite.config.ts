@@ -8,6 +8,13 @@ import { defineConfig } from 'vite';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
+// The first segment of every API route (the server's OpenAPI paths), for the dev proxy.
+const API_PATHS = [
+  '/admin', '/assets', '/auth', '/character-cards', '/cost-analytics', '/docs', '/health',
+  '/image-workers', '/images', '/lorebooks', '/metrics', '/narrate', '/narrates', '/openapi.json',
+  '/pricing', '/providers', '/settings', '/stories', '/worlds',
+];
+
 export default defineConfig({
   plugins: [react()],
   resolve: {
@@ -16,6 +23,13 @@ export default defineConfig({
       // The SDK's one dependency, from this app's node_modules (the SDK's may not be installed).
       'eventsource-parser': here('node_modules/eventsource-parser'),
     },
+  },
+  // `npm run dev`: Vite serves the app and sends the API's paths to the server
+  // (LUNA_API, by default the one `make run` starts).
+  server: {
+    proxy: Object.fromEntries(
+      API_PATHS.map((path) => [path, { target: process.env.LUNA_API ?? 'http://127.0.0.1:8001' }]),
+    ),
   },
   build: {
     outDir: here('../src/luna_narrates/web'),

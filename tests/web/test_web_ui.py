@@ -45,3 +45,14 @@ async def test_the_web_ui_is_tested_built_and_served(services: Services) -> None
         assert (await client.get("/health")).json() == {"status": "ok"}
         missing = await client.get("/no-such-route")
         assert missing.status_code == 404 and missing.json()
+
+
+def test_the_dev_server_proxies_every_api_path() -> None:
+    """`npm run dev` sends the API's paths to the server: every first segment of the schema's
+    paths is in vite.config.ts's list."""
+    config = (WEB / "vite.config.ts").read_text()
+    listed = set(
+        re.findall(r"'(/[a-z.-]+)'", config.split("const API_PATHS = [", 1)[1].split("]")[0])
+    )
+    paths = create_app().openapi()["paths"]
+    assert {"/" + path.split("/")[1] for path in paths} | {"/docs", "/openapi.json"} == listed

@@ -1,7 +1,13 @@
-/** The frame: hash routes (`#/`, `#/stories/<id>`) and the dark/light toggle. */
+/** The frame: hash routes (`#/`, `#/stories/<id>`), the dark/light toggle, and signing in
+ * when the server requires logins (`GET /auth/me` answers 401). */
+import { logout, me } from '@luna-narrates/sdk';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 
+import { errorMessage, needsLogin } from './errors';
 import { Library } from './Library';
+import { currentToken, setToken } from './session';
+import { SignIn } from './SignIn';
 import { Story } from './Story';
 
 export type Route = { screen: 'library' } | { screen: 'story'; storyId: string };
@@ -30,6 +36,18 @@ export function App() {
     localStorage.setItem('luna-theme', theme);
   }, [theme]);
 
+  const queryClient = useQueryClient();
+  const who = useQuery({
+    queryKey: ['me'],
+    queryFn: async () => (await me({ throwOnError: true })).data,
+  });
+  const signedOut = needsLogin(who.error);
+  async function signOut() {
+    await logout().catch(() => undefined);
+    setToken(undefined);
+    queryClient.clear();
+  }
+
   const other: Theme = theme === 'dark' ? 'light' : 'dark';
   return (
     <>
@@ -40,9 +58,21 @@ export function App() {
         <button type="button" className="quiet" onClick={() => setTheme(other)}>
           {other === 'light' ? 'Light mode' : 'Dark mode'}
         </button>
+        {currentToken() && who.data && (
+          <button type="button" className="quiet" onClick={() => void signOut()}>
+            Log out {who.data.username}
+          </button>
+        )}
       </header>
       <main>
-        {route.screen === 'story' ? <Story storyId={route.storyId} /> : <Library />}
+        {who.isPending && <p className="muted">Connecting…</p>}
+        {signedOut && <SignIn onSignedIn={() => void queryClient.invalidateQueries()} />}
+        {who.error && !signedOut && (
+          <p role="alert" className="error">
+            {errorMessage(who.error)}
+          </p>
+        )}
+        {who.data && (route.screen === 'story' ? <Story storyId={route.storyId} /> : <Library />)}
       </main>
     </>
   );

@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 
 import { errorMessage } from './errors';
+import { currentToken } from './session';
 import { TurnProgress } from './TurnProgress';
 import { turnView } from './turnView';
 
@@ -118,6 +119,7 @@ function NextTurn({
     try {
       for await (const next of streamTurn({
         baseUrl: window.location.origin,
+        accessToken: currentToken(),
         storyId,
         action: action.trim(),
         signal: controller.signal,

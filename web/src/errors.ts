@@ -10,3 +10,9 @@ export function errorMessage(error: unknown): string {
   if (typeof error === 'string' && error) return error;
   return 'The server could not be reached.';
 }
+
+/** Whether the server asks for a login (401 `not_signed_in`). */
+export function needsLogin(error: unknown): boolean {
+  if (error instanceof TurnStreamError) return error.status === 401;
+  return typeof error === 'object' && error !== null && (error as { error?: unknown }).error === 'not_signed_in';
+}

@@ -5,9 +5,11 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 
 import { App } from './App';
+import { currentToken, setToken } from './session';
 import './styles.css';
 
 client.setConfig({ baseUrl: window.location.origin, throwOnError: true });
+setToken(currentToken()); // a player signed in before
 
 const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
 
