@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -338,10 +337,9 @@ def test_turn_first_orders_its_holders() -> None:
         return thread
 
     later = take("background", False)
-    time.sleep(0.1)
+    assert lock.wait_for_callers(urgent=False, count=1, timeout=10), "a background call waits"
     turn = take("turn", True)
-    while not lock._urgent_waiting:
-        time.sleep(0.01)
+    assert lock.wait_for_callers(urgent=True, count=1, timeout=10), "then a turn's call"
     assert lock.let_through() is True
     order.append("paused background resumed")
     lock.release()

@@ -22,7 +22,6 @@ from luna_narrates.costs.schemas import (
     TurnCostPage,
 )
 from luna_narrates.llm.registry import ModelSpec
-from luna_narrates.stories.service import require_story
 
 router = APIRouter(prefix="/cost-analytics", tags=["costs"])
 metrics_router = APIRouter(tags=["metrics"])
@@ -36,7 +35,6 @@ TEXT_RESPONSE: dict[int | str, dict[str, Any]] = {
 async def story_costs(story_id: uuid.UUID, session: SessionDep) -> StoryCosts:
     """Everything the story's model calls cost (every take, and its memory jobs), by agent
     and model."""
-    await require_story(session, story_id)
     return await analytics.story(session, story_id)
 
 
@@ -48,7 +46,6 @@ async def turn_costs(
     offset: Offset = 0,
 ) -> TurnCostPage:
     """Each turn (every take), newest first, with its calls' cost by agent and model."""
-    await require_story(session, story_id)
     return await analytics.turns(session, story_id, limit=limit, offset=offset)
 
 

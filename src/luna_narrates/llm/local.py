@@ -19,6 +19,7 @@ import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,20 +50,33 @@ class TurnFirst:
         self._state = threading.Condition()
         self._held = False
         self._paused = False
-        self._urgent_waiting = 0
+        self._waiting = {True: 0, False: 0}  # urgent or not → callers waiting for the lock
+
+    @contextmanager
+    def holding(self, urgent: bool) -> Iterator[None]:
+        self.acquire(urgent)
+        try:
+            yield
+        finally:
+            self.release()
 
     def acquire(self, urgent: bool) -> None:
         with self._state:
-            self._urgent_waiting += urgent
+            self._waiting[urgent] += 1
+            self._state.notify_all()  # for `wait_for_callers`
             try:
                 self._state.wait_for(
-                    lambda: (
-                        not self._held and (urgent or not (self._urgent_waiting or self._paused))
-                    )
+                    lambda: not self._held and (urgent or not (self._waiting[True] or self._paused))
                 )
             finally:
-                self._urgent_waiting -= urgent
+                self._waiting[urgent] -= 1
             self._held = True
+
+    def wait_for_callers(self, *, urgent: bool, count: int, timeout: float) -> bool:
+        """Whether `count` callers of the kind came to wait for the lock within `timeout`
+        seconds (for diagnostics and tests)."""
+        with self._state:
+            return self._state.wait_for(lambda: self._waiting[urgent] >= count, timeout)
 
     def release(self) -> None:
         with self._state:
@@ -72,11 +86,11 @@ class TurnFirst:
     def let_through(self) -> bool:
         """For a background holder: True when it paused for urgent callers."""
         with self._state:
-            if not self._urgent_waiting:
+            if not self._waiting[True]:
                 return False
             self._held, self._paused = False, True
             self._state.notify_all()
-            self._state.wait_for(lambda: not self._held and not self._urgent_waiting)
+            self._state.wait_for(lambda: not self._held and not self._waiting[True])
             self._held, self._paused = True, False
             return True
 
@@ -188,67 +202,49 @@ class LocalEngine:
         otherwise often ends a passage after one sentence.
         """
         background = slot == BACKGROUND_SLOT
-        self._lock.acquire(urgent=not background)
-        try:
-            yield from self._generate(
-                slot, messages, json_schema, max_tokens, temperature, min_tokens, stop_event
+        with self._lock.holding(urgent=not background):
+            llama = self._llama(slot)
+            prompt, stop = self._format(llama, messages)
+            tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
+            budget = self.n_ctx - len(tokens)
+            if budget < 16:
+                raise ConfigurationError(
+                    f"The {slot} prompt has {len(tokens)} tokens; the embedded model's context "
+                    f"is {self.n_ctx}. Lower the budgets or raise LOCAL_CONTEXT_TOKENS."
+                )
+            stats = CallStats(
+                prompt_tokens=len(tokens),
+                cached_tokens=_common_prefix(llama.input_ids[: llama.n_tokens], tokens),
             )
-        finally:
-            self._lock.release()
+            grammar = None
+            if json_schema is not None:
+                from llama_cpp import LlamaGrammar  # type: ignore[attr-defined]
 
-    def _generate(
-        self,
-        slot: str,
-        messages: list[dict[str, str]],
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        min_tokens: int,
-        stop_event: threading.Event | None,
-    ) -> Iterator[tuple[str, CallStats]]:
-        background = slot == BACKGROUND_SLOT
-        llama = self._llama(slot)
-        prompt, stop = self._format(llama, messages)
-        tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
-        budget = self.n_ctx - len(tokens)
-        if budget < 16:
-            raise ConfigurationError(
-                f"The {slot} prompt has {len(tokens)} tokens; the embedded model's context "
-                f"is {self.n_ctx}. Lower the budgets or raise LOCAL_CONTEXT_TOKENS."
+                grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
+            chunks = llama.create_completion(
+                tokens,
+                max_tokens=min(max_tokens, budget),
+                temperature=temperature,
+                stop=stop,
+                grammar=grammar,
+                # JSON repeats its keys by nature; prose from a small model loops without this.
+                repeat_penalty=1.0 if grammar else PROSE_REPEAT_PENALTY,
+                logits_processor=_min_tokens(llama, min_tokens),
+                stream=True,
             )
-        stats = CallStats(
-            prompt_tokens=len(tokens),
-            cached_tokens=_common_prefix(llama.input_ids[: llama.n_tokens], tokens),
-        )
-        grammar = None
-        if json_schema is not None:
-            from llama_cpp import LlamaGrammar  # type: ignore[attr-defined]
-
-            grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
-        chunks = llama.create_completion(
-            tokens,
-            max_tokens=min(max_tokens, budget),
-            temperature=temperature,
-            stop=stop,
-            grammar=grammar,
-            # JSON repeats its keys by nature; prose from a small model loops without this.
-            repeat_penalty=1.0 if grammar else PROSE_REPEAT_PENALTY,
-            logits_processor=_min_tokens(llama, min_tokens),
-            stream=True,
-        )
-        for chunk in chunks:
-            choice = chunk["choices"][0]
-            text = choice["text"]
-            # The closing chunk carries only the finish reason, not a sampled token.
-            if text or choice["finish_reason"] is None:
-                stats.completion_tokens += 1
-            if text:
-                yield text, stats
-            if stop_event is not None and stop_event.is_set():
-                break
-            if background and self._lock.let_through():
-                self.pauses += 1
-        yield "", stats
+            for chunk in chunks:
+                choice = chunk["choices"][0]
+                text = choice["text"]
+                # The closing chunk carries only the finish reason, not a sampled token.
+                if text or choice["finish_reason"] is None:
+                    stats.completion_tokens += 1
+                if text:
+                    yield text, stats
+                if stop_event is not None and stop_event.is_set():
+                    break
+                if background and self._lock.let_through():
+                    self.pauses += 1
+            yield "", stats
 
 
 def _min_tokens(llama: Any, min_tokens: int) -> Any:
