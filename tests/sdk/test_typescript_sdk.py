@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import filecmp
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from luna_narrates.kit.serving import serve_on_loopback
 from luna_narrates.services import Services
 
 SDK = Path(__file__).resolve().parents[2] / "sdk" / "typescript"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STALE = "The TypeScript SDK is out of date with the API: run `make sdk` and commit the result."
 
 
@@ -31,11 +33,12 @@ async def _run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> s
     process = await asyncio.create_subprocess_exec(
         *command,
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        # Plain text whatever the terminal: CI's environment may ask tools for colours.
+        env={**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0", **(env or {})},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    output = (await process.communicate())[0].decode()
+    output = ANSI.sub("", (await process.communicate())[0].decode())
     assert process.returncode == 0, f"{' '.join(command)} failed:\n{output[-4000:]}"
     return output
 
