@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from luna_narrates.kit.money import Usd
+
 
 class Spend(BaseModel):
     """Model calls and what they cost. `unpriced_calls` were made on models whose price is
@@ -18,7 +20,7 @@ class Spend(BaseModel):
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
-    cost_usd: Decimal
+    cost_usd: Usd
     unpriced_calls: int
 
 
@@ -31,7 +33,7 @@ class AgentSpend(Spend):
 class StoryCosts(Spend):
     story_id: uuid.UUID
     turns: int = Field(description="Turns (every take counted) whose calls are included.")
-    avg_turn_cost_usd: Decimal
+    avg_turn_cost_usd: Usd
     by_agent: list[AgentSpend]
 
 
@@ -56,17 +58,17 @@ class PeriodSpend(Spend):
 class Projection(BaseModel):
     turns_per_month: int
     sample_turns: int = Field(description="The recent turns the mix is measured on.")
-    avg_turn_cost_usd: Decimal
-    projected_monthly_usd: Decimal
+    avg_turn_cost_usd: Usd
+    projected_monthly_usd: Usd
     avg_input_tokens: float
     avg_output_tokens: float
     compare_model: str
-    compare_turn_cost_usd: Decimal | None = Field(
+    compare_turn_cost_usd: Usd | None = Field(
         description="The same turns with every agent on compare_model; null if its price is "
         "unknown."
     )
-    compare_monthly_usd: Decimal | None
-    saving_usd: Decimal | None = Field(description="What your mix saves a month against it.")
+    compare_monthly_usd: Usd | None
+    saving_usd: Usd | None = Field(description="What your mix saves a month against it.")
     summary: str
 
 

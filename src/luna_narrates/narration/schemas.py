@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from luna_narrates.agents.character_writer.schemas import Section
 from luna_narrates.characters.schemas import CharacterOut
 from luna_narrates.config import BACKGROUND_ROLES
+from luna_narrates.kit.money import Usd
 from luna_narrates.stories.schemas import Action, BranchRef, Passage, StoryOut
 
 EventType = Literal[
@@ -106,9 +107,9 @@ class AgentReport(BaseModel):
         description="True when the provider reported no usage and the counts are estimates."
     )
     seconds: float
-    cost_usd: Decimal
+    cost_usd: Usd
     price_known: bool
-    cache_saving_usd: Decimal = Field(
+    cache_saving_usd: Usd = Field(
         default=Decimal(0),
         description="What prompt caching saved on this call, against the plain input price.",
     )
@@ -121,15 +122,15 @@ class TurnResponse(BaseModel):
     turn_number: int
     user_action: str
     narrative_text: str
-    total_cost_usd: Decimal
+    total_cost_usd: Usd
     total_execution_time_seconds: float
     cost_complete: bool = Field(description="False when some model's price is unknown.")
-    estimated_cost_usd: Decimal = Field(
+    estimated_cost_usd: Usd = Field(
         default=Decimal(0),
         description="What the turn was expected to cost before it ran (the SSE `cost_estimate`); "
         "`total_cost_usd` is what it cost.",
     )
-    cache_saving_usd: Decimal = Field(
+    cache_saving_usd: Usd = Field(
         default=Decimal(0), description="What prompt caching saved across the turn's agents."
     )
     agents: list[AgentReport]

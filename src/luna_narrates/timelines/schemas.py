@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from luna_narrates.kit.money import Usd
 from luna_narrates.stories.schemas import (
     MAX_TURN_NUMBER,
     Action,
@@ -107,7 +107,7 @@ class TurnVersion(BaseModel):
     origin: str
     user_action: str
     narrative_text: str
-    total_cost_usd: Decimal
+    total_cost_usd: Usd
     created_at: datetime
 
 
