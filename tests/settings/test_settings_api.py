@@ -35,11 +35,19 @@ async def test_every_setting_says_where_its_value_came_from(
         "locked": True,
         "editable": False,
         "description": None,
+        "value_schema": {"type": "string"},
         "updated_at": None,
         "shadowed": None,
     }
     budget = shown["briefing_token_budget"]
     assert (budget["value"], budget["source"], budget["editable"]) == (400, "default", True)
+    # What a form needs to draw the field and check it before sending it.
+    assert budget["value_schema"] == {"type": "integer", "minimum": 50, "maximum": 32000}
+    assert shown["writer_fallbacks"]["value_schema"] == {
+        "type": "array",
+        "items": {"type": "string"},
+    }
+    assert shown["luna_auth"]["value_schema"]["enum"] == ["local", "required"]
     assert (shown["database_url"]["source"], shown["database_url"]["editable"]) == (
         "command line",
         False,

@@ -43,7 +43,9 @@ class ModelSpec:
         return cls(provider, name)
 
     def __str__(self) -> str:
-        return "test" if self.provider == "test" else f"{self.provider}:{self.name}"
+        if self.provider == "test" and self.name == "scripted":
+            return "test"
+        return f"{self.provider}:{self.name}"
 
     @property
     def is_local(self) -> bool:
@@ -95,7 +97,9 @@ def _local(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
 
 
 def _test(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:
-    return scripted_model()
+    if spec.name not in ("scripted", "paced"):
+        raise InvalidInput(f"{spec} is not a test model: use 'test' or 'test:paced'.")
+    return scripted_model(paced=spec.name == "paced")
 
 
 def _openai_compatible(registry: ModelRegistry, spec: ModelSpec, agent: str) -> Model:

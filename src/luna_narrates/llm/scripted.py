@@ -1,12 +1,15 @@
 """A deterministic model for tests, benchmarks and `luna serve --model test`: no LLM at all.
 
 Structured outputs are filled from their JSON schema (pydantic-ai's TestModel data generator);
-prose echoes the plan's beats from the prompt, streamed word by word.
+prose echoes the plan's beats from the prompt, streamed word by word: at once (`test`), or at
+a reader's pace (`test:paced`, PACED_WORD_SECONDS a word), so a client shows the text arriving.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 
 from pydantic_ai.messages import (
     ModelMessage,
@@ -51,11 +54,23 @@ def _respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     return ModelResponse(parts=[TextPart(scripted_passage(last_user_text(messages)))])
 
 
-async def _stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+PACED_WORD_SECONDS = 0.04
+
+
+async def _stream(
+    messages: list[ModelMessage], info: AgentInfo, *, pause: float
+) -> AsyncIterator[str]:
     words = scripted_passage(last_user_text(messages)).split(" ")
     for index, word in enumerate(words):
+        if pause and index:
+            await asyncio.sleep(pause)
         yield word if index == 0 else " " + word
 
 
-def scripted_model() -> FunctionModel:
-    return FunctionModel(_respond, stream_function=_stream, model_name="scripted")
+def scripted_model(*, paced: bool = False) -> FunctionModel:
+    pause = PACED_WORD_SECONDS if paced else 0.0
+    return FunctionModel(
+        _respond,
+        stream_function=partial(_stream, pause=pause),
+        model_name="paced" if paced else "scripted",
+    )

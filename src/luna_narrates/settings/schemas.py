@@ -25,6 +25,10 @@ class SettingOut(BaseModel):
         "environment)."
     )
     description: str | None = None
+    value_schema: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The value's JSON Schema (type, minimum, maximum, enum, items), for a form.",
+    )
     updated_at: datetime | None = Field(
         default=None, description="When the stored value was last changed."
     )

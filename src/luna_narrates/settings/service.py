@@ -14,6 +14,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from pydantic import SecretStr, TypeAdapter, ValidationError
@@ -197,11 +198,28 @@ class SettingsStore:
                     locked=locked,
                     editable=name in EDITABLE and not locked,
                     description=field.description,
+                    value_schema=value_schemas().get(name, {}),
                     updated_at=stored.updated_at if stored else None,
                     shadowed=stored.value if stored and locked else None,
                 )
             )
         return SettingsOut(revision=max(self.revision, 0), settings=entries)
+
+
+@cache
+def value_schemas() -> dict[str, dict[str, Any]]:
+    """Each setting's JSON Schema for a form: without its title, its description (shown
+    beside it) and its default (a secret's default is shown nowhere)."""
+
+    properties = Settings.model_json_schema()["properties"]
+    return {
+        name: {
+            key: value
+            for key, value in schema.items()
+            if key not in ("title", "default", "description")
+        }
+        for name, schema in properties.items()
+    }
 
 
 def _default(name: str) -> Any:
