@@ -70,4 +70,4 @@ async def test_the_sdk_plays_a_turn_on_a_real_server(services: Services) -> None
     app.state.services = services
     async with serve_on_loopback(app, lifespan="off") as base:
         output = await npm("test", env={"LUNA_URL": base})
-    assert "# pass 3" in output and "# fail 0" in output, output
+    assert "# pass 4" in output and "# fail 0" in output, output

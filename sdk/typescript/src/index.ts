@@ -1,3 +1,10 @@
 export * from './client/index.js';
 export { client } from './client/client.gen.js';
-export { streamTurn, TurnStreamError, type StreamTurnOptions, type TurnEvent } from './stream.js';
+export {
+  streamRegeneratedTurn,
+  streamTurn,
+  TurnStreamError,
+  type StreamRegeneratedTurnOptions,
+  type StreamTurnOptions,
+  type TurnEvent,
+} from './stream.js';

@@ -1,5 +1,6 @@
 /**
- * The streamed turn: `GET /narrates/stories/{story_id}/generate` as typed events.
+ * The streamed turn: `GET /narrates/stories/{story_id}/generate` (and a turn's new take,
+ * `GET /narrates/stories/{story_id}/turns/{n}/regenerate`) as typed events.
  *
  *     for await (const event of streamTurn({ baseUrl, storyId, action })) {
  *       if (event.type === 'token') process.stdout.write(event.data.text);
@@ -70,9 +71,30 @@ export class TurnStreamError extends Error {
 /** The turn's events in order: `status`, `cost_estimate`, `agent_start`/`agent_complete` per
  * agent, the Writer's `token`s, then `done` (or `error`), then an `image_ready` per picture
  * drawn while the stream stays open. */
-export async function* streamTurn(options: StreamTurnOptions): AsyncGenerator<TurnEvent> {
+export function streamTurn(options: StreamTurnOptions): AsyncGenerator<TurnEvent> {
   const url = new URL(`/narrates/stories/${encodeURIComponent(options.storyId)}/generate`, options.baseUrl);
   url.searchParams.set('action', options.action);
+  return streamEvents(url, options);
+}
+
+export interface StreamRegeneratedTurnOptions extends Omit<StreamTurnOptions, 'action'> {
+  /** The turn to write again. */
+  turnNumber: number;
+  /** Another action for the new take; the turn's own by default. */
+  action?: string;
+}
+
+/** Another take of turn N (`GET /narrates/stories/{id}/turns/{n}/regenerate`), with the events
+ * of a new turn. When later turns or branches build on turn N, the take starts a new branch
+ * (the `done` event's turn names it in `branch_created`). */
+export function streamRegeneratedTurn(options: StreamRegeneratedTurnOptions): AsyncGenerator<TurnEvent> {
+  const story = encodeURIComponent(options.storyId);
+  const url = new URL(`/narrates/stories/${story}/turns/${options.turnNumber}/regenerate`, options.baseUrl);
+  if (options.action) url.searchParams.set('action', options.action);
+  return streamEvents(url, options);
+}
+
+async function* streamEvents(url: URL, options: Omit<StreamTurnOptions, 'action' | 'storyId'>): AsyncGenerator<TurnEvent> {
   if (options.branchId) url.searchParams.set('branch_id', options.branchId);
   if (options.streamToken) url.searchParams.set('access_token', options.streamToken);
   const headers: Record<string, string> = { Accept: 'text/event-stream' };

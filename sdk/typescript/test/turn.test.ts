@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { client, createStory, getStory, streamTurn, TurnStreamError, type TurnEvent } from '../src/index.js';
+import {
+  client,
+  createStory,
+  getStory,
+  listVersions,
+  streamRegeneratedTurn,
+  streamTurn,
+  TurnStreamError,
+  type TurnEvent,
+} from '../src/index.js';
 
 const baseUrl = process.env.LUNA_URL;
 assert.ok(baseUrl, 'LUNA_URL names the server under test');
@@ -39,6 +48,31 @@ test('streamTurn yields the typed events of a turn, the passage token by token',
   assert.ok(done.type === 'done');
   assert.equal(done.data.turn.narrative_text, text);
   assert.equal(done.data.turn.turn_number, 1);
+});
+
+test('streamRegeneratedTurn streams another take of a turn, kept beside the first', async () => {
+  const created = await createStory({ body: { title: 'Two takes', premise: 'A thief in Veyra.' } });
+  const storyId = created.data!.id;
+  for await (const _ of streamTurn({ baseUrl: baseUrl!, storyId, action: 'I slip in.' })) {
+    // the first take
+  }
+  const events: TurnEvent[] = [];
+  for await (const event of streamRegeneratedTurn({ baseUrl: baseUrl!, storyId, turnNumber: 1, action: 'I climb in.' })) {
+    events.push(event);
+  }
+  const done = events.find((e) => e.type === 'done');
+  assert.ok(done?.type === 'done');
+  assert.equal(done.data.turn.turn_number, 1);
+  assert.equal(done.data.turn.user_action, 'I climb in.');
+  assert.equal(done.data.turn.branch_created, null);
+  const versions = await listVersions({ path: { story_id: storyId, turn_number: 1 } });
+  assert.deepEqual(
+    versions.data?.items.map((v) => [v.version, v.user_action, v.is_selected]),
+    [
+      [1, 'I slip in.', false],
+      [2, 'I climb in.', true],
+    ],
+  );
 });
 
 test('an answer other than the stream is a TurnStreamError with its status', async () => {

@@ -2936,6 +2936,14 @@ export type SettingOut = {
      */
     value: unknown;
     /**
+     * Value Schema
+     *
+     * The value's JSON Schema (type, minimum, maximum, enum, items), for a form.
+     */
+    value_schema?: {
+        [key: string]: unknown;
+    };
+    /**
      * Variable
      *
      * The environment variable that sets it.
