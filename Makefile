@@ -11,7 +11,10 @@ TORCH  := torch==2.13.0
 LLAMA       := llama-cpp-python==0.3.36
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: run test install install-dev lint bench clean sdk web
+.PHONY: run test install install-dev lint bench clean sdk web browser
+
+# The browser the web UI's end-to-end tests drive: Debian's Chromium (CHROMIUM names another).
+CHROMIUM ?= /usr/bin/chromium
 
 # The web UI is built first where npm is found; without it, the API is served alone.
 run: $(VENV)/.installed
@@ -19,8 +22,8 @@ run: $(VENV)/.installed
 	else echo "Node.js not found: serving the API without the web UI"; fi
 	$(BIN)/luna serve
 
-test: $(VENV)/.installed-dev
-	$(BIN)/pytest
+test: $(VENV)/.installed-dev browser
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -38,6 +41,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
+
+# Installs Debian's Chromium when it is missing (as root, or through sudo).
+browser:
+	@test -x "$(CHROMIUM)" || { \
+	  command -v apt-get >/dev/null || { echo "Chromium not found at $(CHROMIUM) and no apt-get: install Chromium and set CHROMIUM"; exit 1; }; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q chromium >/dev/null || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check src tests

@@ -39,5 +39,6 @@ export default defineConfig({
   },
   test: {
     environment: 'jsdom',
+    setupFiles: ['src/testSetup.ts'],
   },
 });

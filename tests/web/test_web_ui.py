@@ -17,11 +17,11 @@ from tests.sdk.test_typescript_sdk import _run
 WEB = Path(__file__).resolve().parents[2] / "web"
 
 
-async def npm(*args: str) -> str:
+async def npm(*args: str, env: dict[str, str] | None = None) -> str:
     """Runs npm in web/, installing its locked packages first if they are missing."""
     if not (WEB / "node_modules").is_dir():
         await _run("npm", "ci", "--no-audit", "--no-fund", cwd=WEB)
-    return await _run("npm", *args, cwd=WEB)
+    return await _run("npm", *args, cwd=WEB, env=env)
 
 
 @pytest.mark.timeout(300)

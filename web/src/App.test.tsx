@@ -1,23 +1,18 @@
 // Signing in against a fake of the server's HTTP API that requires logins (as with
 // LUNA_AUTH=required): /auth/me answers 401 until the request carries the token /auth/login gave.
-import { client } from '@luna-narrates/sdk';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { cleanup, fireEvent, render, screen } from '@testing-library/react';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { fireEvent, screen } from '@testing-library/react';
+import { beforeEach, expect, it } from 'vitest';
 
-import { App } from './App';
+import { App, parseRoute } from './App';
 import { setToken } from './session';
+import { fakeServer, json, renderWithQueries } from './testing';
 
 const TOKEN = 'token-of-ila';
 
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
-}
 
 const seen: { path: string; authorization: string | null; body?: string }[] = [];
 
-async function server(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-  const request = input instanceof Request ? input : new Request(String(input), init);
+async function server(request: Request): Promise<Response> {
   const path = new URL(request.url).pathname;
   const authorization = request.headers.get('Authorization');
   const body = request.method === 'POST' ? await request.text() : undefined;
@@ -38,26 +33,17 @@ async function server(input: RequestInfo | URL, init?: RequestInit): Promise<Res
   return json({ error: 'not_found', message: 'No such route.' }, 404);
 }
 
+fakeServer(server);
+
 beforeEach(() => {
   seen.length = 0;
   localStorage.clear();
-  vi.stubGlobal('fetch', vi.fn(server));
-  client.setConfig({ baseUrl: window.location.origin, throwOnError: true, fetch: globalThis.fetch });
   setToken(undefined);
 });
 
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-});
 
 function renderApp() {
-  const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  render(
-    <QueryClientProvider client={queries}>
-      <App />
-    </QueryClientProvider>,
-  );
+  renderWithQueries(<App />);
 }
 
 async function logIn(password: string) {
@@ -83,4 +69,31 @@ it('says why a login failed', async () => {
   await logIn('wrong');
   expect((await screen.findByRole('alert')).textContent).toBe('The username or the password is wrong.');
   expect(localStorage.getItem('luna-token')).toBeNull();
+});
+
+it('reads every screen from the address, and the library for anything else', () => {
+  expect(parseRoute('#/')).toEqual({ screen: 'library' });
+  expect(parseRoute('')).toEqual({ screen: 'library' });
+  expect(parseRoute('#/stories/abc')).toEqual({ screen: 'story', storyId: 'abc' });
+  expect(parseRoute('#/characters')).toEqual({ screen: 'characters' });
+  expect(parseRoute('#/lore')).toEqual({ screen: 'lore' });
+  expect(parseRoute('#/costs')).toEqual({ screen: 'costs' });
+  expect(parseRoute('#/costs/abc')).toEqual({ screen: 'costs', storyId: 'abc' });
+  expect(parseRoute('#/settings')).toEqual({ screen: 'settings' });
+  expect(parseRoute('#/nowhere')).toEqual({ screen: 'library' });
+});
+
+it('links every screen from the bar, the current one marked', async () => {
+  window.location.hash = '#/';
+  renderApp();
+  await logIn('lantern-over-the-canal');
+  const nav = await screen.findByRole('navigation', { name: 'Screens' });
+  const links = [...nav.querySelectorAll('a')].map((a) => [a.textContent, a.getAttribute('href'), a.getAttribute('aria-current')]);
+  expect(links).toEqual([
+    ['Stories', '#/', 'page'],
+    ['Characters', '#/characters', null],
+    ['Worlds & lore', '#/lore', null],
+    ['Costs', '#/costs', null],
+    ['Settings', '#/settings', null],
+  ]);
 });

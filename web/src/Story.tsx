@@ -1,12 +1,15 @@
-/** A story: its passages page by page, and the action box that streams the next turn. */
-import { getStory, listTurns, streamTurn, type TurnEvent } from '@luna-narrates/sdk';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+/** A story: its passages page by page (first, previous, next, last, or jump to a turn), each
+ * with its pictures and tools; the timelines; and the action box that streams the next turn. */
+import { getStory, listTurns, streamTurn, type TurnPage } from '@luna-narrates/sdk';
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useState, type FormEvent } from 'react';
 
 import { errorMessage } from './errors';
+import { Passage } from './Passage';
 import { currentToken } from './session';
+import { Timelines } from './Timelines';
 import { TurnProgress } from './TurnProgress';
-import { turnView } from './turnView';
+import { useTurnStream } from './useTurnStream';
 
 const PAGE = 20;
 
@@ -15,8 +18,11 @@ export function Story({ storyId }: { storyId: string }) {
     queryKey: ['story', storyId],
     queryFn: async () => (await getStory({ path: { story_id: storyId }, throwOnError: true })).data,
   });
+  const [tab, setTab] = useState<'passages' | 'timelines'>('passages');
   // null: the latest page, once the first answer says where it starts.
   const [from, setFrom] = useState<number | null>(null);
+  // The turn to scroll to once its page is shown (a jump, or the turn just stored).
+  const [focus, setFocus] = useState<number | null>(null);
   const turns = useQuery({
     queryKey: ['turns', storyId, from],
     queryFn: async () =>
@@ -32,6 +38,17 @@ export function Story({ storyId }: { storyId: string }) {
   useEffect(() => {
     if (from === null && page?.last_from && page.last_from !== page.from_turn) setFrom(page.last_from);
   }, [from, page]);
+  useEffect(() => {
+    if (focus === null || !page?.items.some((turn) => turn.turn_number === focus)) return;
+    document.getElementById(`turn-${focus}`)?.scrollIntoView?.({ block: 'start' });
+    setFocus(null);
+  }, [focus, page]);
+
+  function show(turnNumber: number) {
+    setFrom(Math.max(1, turnNumber - PAGE + 1));
+    setFocus(turnNumber);
+    setTab('passages');
+  }
 
   return (
     <article className="story">
@@ -42,116 +59,131 @@ export function Story({ storyId }: { storyId: string }) {
           <p className="muted">{story.data.premise}</p>
         </header>
       )}
-      {turns.error && <p role="alert" className="error">{errorMessage(turns.error)}</p>}
-      {page && (
+      <nav className="tabs" aria-label="Story views">
+        <button type="button" aria-pressed={tab === 'passages'} onClick={() => setTab('passages')}>
+          Passages
+        </button>
+        <button type="button" aria-pressed={tab === 'timelines'} onClick={() => setTab('timelines')}>
+          Timelines
+        </button>
+        <a href={`#/costs/${storyId}`}>Costs</a>
+      </nav>
+      {tab === 'timelines' && <Timelines storyId={storyId} onSwitched={() => setFrom(null)} />}
+      {tab === 'passages' && (
         <>
-          <Pager page={page} onPage={setFrom} />
-          <ol className="passages">
-            {page.items.map((turn) => (
-              <li key={turn.id} value={turn.turn_number}>
-                {turn.user_action && <p className="action">{turn.user_action}</p>}
-                <p className="passage">{turn.narrative_text}</p>
-              </li>
-            ))}
-          </ol>
-          {page.items.length > 0 && <Pager page={page} onPage={setFrom} />}
+          {turns.error && <p role="alert" className="error">{errorMessage(turns.error)}</p>}
+          {page && (
+            <>
+              <Pager page={page} onPage={setFrom} onJump={show} />
+              <ol className="passages">
+                {page.items.map((turn) => (
+                  <Passage
+                    key={turn.id}
+                    storyId={storyId}
+                    branchId={page.branch_id}
+                    turn={turn}
+                    last={turn.turn_number === page.total}
+                    onBranched={() => setFrom(null)}
+                  />
+                ))}
+              </ol>
+              {page.items.length > 0 && <Pager page={page} onPage={setFrom} onJump={show} />}
+            </>
+          )}
+          <NextTurn storyId={storyId} onStored={show} />
         </>
       )}
-      <NextTurn
-        storyId={storyId}
-        onStored={(turnNumber) => setFrom(Math.max(1, turnNumber - PAGE + 1))}
-      />
     </article>
   );
 }
 
-interface PageLinks {
-  prev_from: number | null;
-  next_from: number | null;
-  last_from: number | null;
-  from_turn: number;
-}
-
-function Pager({ page, onPage }: { page: PageLinks; onPage: (from: number) => void }) {
-  if (page.prev_from === null && page.next_from === null) return null;
+function Pager({
+  page,
+  onPage,
+  onJump,
+}: {
+  page: TurnPage;
+  onPage: (from: number) => void;
+  onJump: (turnNumber: number) => void;
+}) {
+  const [target, setTarget] = useState('');
+  if (page.total <= page.limit) return null;
+  const last = page.last_from ?? page.from_turn;
+  function jump(event: FormEvent) {
+    event.preventDefault();
+    const number = Number(target);
+    if (Number.isInteger(number) && number >= 1 && number <= page.total) onJump(number);
+  }
   return (
     <nav className="pager" aria-label="Pages of turns">
+      <button type="button" disabled={page.from_turn === 1} onClick={() => onPage(1)}>
+        First
+      </button>
       <button type="button" disabled={page.prev_from === null} onClick={() => onPage(page.prev_from!)}>
         Earlier
       </button>
       <button type="button" disabled={page.next_from === null} onClick={() => onPage(page.next_from!)}>
         Later
       </button>
-      <button
-        type="button"
-        disabled={page.last_from === null || page.last_from === page.from_turn}
-        onClick={() => onPage(page.last_from!)}
-      >
+      <button type="button" disabled={last === page.from_turn} onClick={() => onPage(last)}>
         Latest
       </button>
+      <form className="jump" onSubmit={jump}>
+        <label>
+          Go to turn
+          <input
+            type="number"
+            min={1}
+            max={page.total}
+            value={target}
+            onChange={(e) => setTarget(e.target.value)}
+            placeholder={`1–${page.total}`}
+          />
+        </label>
+        <button type="submit" className="quiet">
+          Go
+        </button>
+      </form>
     </nav>
   );
 }
 
-/** The action box; `onStored` gets the number of the turn the server stored, to show its page. */
-function NextTurn({
-  storyId,
-  onStored,
-}: {
-  storyId: string;
-  onStored: (turnNumber: number) => void;
-}) {
-  const queryClient = useQueryClient();
+/** The action box (with the actions sent before, ↑ and ↓ in an empty box); `onStored` gets the
+ * number of the turn the server stored, to show it. */
+function NextTurn({ storyId, onStored }: { storyId: string; onStored: (turnNumber: number) => void }) {
   const [action, setAction] = useState('');
-  const [events, setEvents] = useState<TurnEvent[] | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
-  const running = useRef<AbortController | null>(null);
-  useEffect(() => () => running.current?.abort(), []);
+  const [history, setHistory] = useState<string[]>([]);
+  const [back, setBack] = useState(0); // how far up the history the box is (0: a new action)
+  const stream = useTurnStream(storyId);
 
-  async function send(event: FormEvent) {
+  function send(event: FormEvent) {
     event.preventDefault();
-    running.current?.abort(); // a finished turn's stream may still be open for its pictures
-    const controller = new AbortController();
-    running.current = controller;
-    setEvents([]);
-    setFailure(null);
-    let ended = false;
-    try {
-      for await (const next of streamTurn({
-        baseUrl: window.location.origin,
-        accessToken: currentToken(),
-        storyId,
-        action: action.trim(),
-        signal: controller.signal,
-      })) {
-        setEvents((seen) => [...(seen ?? []), next]);
-        ended ||= next.type === 'done' || next.type === 'error';
-        if (next.type === 'done') {
-          setAction('');
-          onStored(next.data.turn.turn_number);
-          void queryClient.invalidateQueries({ queryKey: ['turns', storyId] });
-          void queryClient.invalidateQueries({ queryKey: ['stories'] });
-        }
-      }
-      if (!ended && !controller.signal.aborted) {
-        setFailure('The connection closed before the turn was stored; try again.');
-      }
-    } catch (error) {
-      if (!controller.signal.aborted) setFailure(errorMessage(error));
-    } finally {
-      if (running.current === controller) running.current = null;
-    }
+    const sent = action.trim();
+    void stream.run(
+      (signal) =>
+        streamTurn({ baseUrl: window.location.origin, accessToken: currentToken(), storyId, action: sent, signal }),
+      (done) => {
+        setAction('');
+        setBack(0);
+        setHistory((seen) => [...seen.filter((old) => old !== sent), sent]);
+        onStored(done.data.turn.turn_number);
+      },
+    );
   }
 
-  const view = events && turnView(events);
-  const busy = view !== null && !view.finished && failure === null;
+  function recall(step: number) {
+    const next = Math.min(Math.max(back + step, 0), history.length);
+    setBack(next);
+    setAction(next === 0 ? '' : history[history.length - next]);
+  }
+
   return (
     <section aria-labelledby="next-title" className="next">
       <h2 id="next-title" className="visually-hidden">
         Your turn
       </h2>
-      {view && <TurnProgress view={view} />}
-      {failure && <p role="alert" className="error">{failure}</p>}
+      {stream.view && <TurnProgress view={stream.view} />}
+      {stream.failure && <p role="alert" className="error">{stream.failure}</p>}
       <form className="stack" onSubmit={send}>
         <label>
           What do you do?
@@ -160,15 +192,21 @@ function NextTurn({
             onChange={(e) => setAction(e.target.value)}
             onKeyDown={(e) => {
               if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) e.currentTarget.form?.requestSubmit();
+              if ((e.key === 'ArrowUp' || e.key === 'ArrowDown') && (action === '' || back > 0)) {
+                e.preventDefault();
+                recall(e.key === 'ArrowUp' ? 1 : -1);
+              }
             }}
             rows={3}
             required
-            disabled={busy}
+            maxLength={1000}
+            disabled={stream.busy}
           />
         </label>
-        <button type="submit" disabled={busy}>
-          {busy ? 'The writers are at work…' : 'Send (Ctrl+Enter)'}
+        <button type="submit" disabled={stream.busy}>
+          {stream.busy ? 'The writers are at work…' : 'Send (Ctrl+Enter)'}
         </button>
+        {history.length > 0 && <p className="muted">↑ and ↓ bring back your earlier actions.</p>}
       </form>
     </section>
   );

@@ -63,7 +63,7 @@ export function applyTurnEvent(view: TurnView, event: TurnEvent): TurnView {
     case 'error':
       return { ...view, error: event.data.message, finished: true, status: null };
     default:
-      return view; // image_ready: pictures are not shown on this screen yet
+      return view; // image_ready: the passage shows its pictures, refetched (useTurnStream)
   }
 }
 

@@ -1,0 +1,60 @@
+"""The web UI end to end: Web/e2e's scenario (create a story, play two turns watching the text
+stream in, branch and switch, import a card PNG, the cost chart, a phone-width screen) in
+Debian's Chromium, headless, driven by playwright-core, against the real server on loopback with
+the scripted test models (the Writer on `test:paced`, so its words arrive one by one).
+Screenshots of each screen go to test-artifacts/web/ (not committed)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from luna_narrates.app import create_app
+from luna_narrates.config import Settings
+from luna_narrates.kit.serving import serve_on_loopback
+from luna_narrates.services import Services
+from tests.conftest import make_settings, services_on
+from tests.web.test_web_ui import WEB, npm
+
+ROOT = WEB.parent
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+SCREENSHOTS = ROOT / "test-artifacts" / "web"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+async def services(database_url: str, data_dir: Path) -> AsyncIterator[Services]:
+    settings: Settings = make_settings(database_url, data_dir, writer_model="test:paced")
+    async with services_on(settings) as opened:
+        yield opened
+
+
+@pytest.mark.timeout(420)
+async def test_a_player_session_in_a_real_browser(services: Services) -> None:
+    assert shutil.which(CHROMIUM), (
+        f"No Chromium at {CHROMIUM}: `make test` installs Debian's (apt-get install chromium), "
+        "or set CHROMIUM to another Chromium."
+    )
+    assert (FIXTURES / "sillytavern").is_dir(), f"the shared fixtures are missing: {FIXTURES}"
+    await npm("run", "build")
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    app = create_app(services.settings, run_worker=False)
+    app.state.services = services
+    async with serve_on_loopback(app, lifespan="off") as base:
+        output = await npm(
+            "run",
+            "e2e",
+            env={
+                "LUNA_URL": base,
+                "LUNA_FIXTURES": str(FIXTURES),
+                "LUNA_SCREENSHOTS": str(SCREENSHOTS),
+                "CHROMIUM": CHROMIUM,
+            },
+        )
+    assert "6 passed" in output and "failed" not in output, output
+    taken = sorted(path.name for path in SCREENSHOTS.glob("*.png"))
+    assert len(taken) == 7, taken
