@@ -32,4 +32,6 @@ def test_models_write_them_so_and_keep_the_decimal_in_python() -> None:
     spend = Spend(cost_usd=Decimal("0E-8"))
     assert spend.cost_usd == Decimal(0)
     assert spend.model_dump_json() == '{"cost_usd":"0"}'
-    assert Spend.model_json_schema(mode="serialization")["properties"]["cost_usd"]["type"] == "string"
+    assert (
+        Spend.model_json_schema(mode="serialization")["properties"]["cost_usd"]["type"] == "string"
+    )

@@ -1,5 +1,6 @@
-"""The web UI end to end: Web/e2e's scenario (create a story, play two turns watching the text
-stream in, branch and switch, import a card PNG, the cost chart, a phone-width screen) in
+"""The web UI end to end: web/e2e's scenario (create a story, play two turns watching the text
+stream in, branch and switch, import a card PNG, the cost chart, world info whose entry fires in
+a turn, the settings, a phone-width screen) in
 Debian's Chromium, headless, driven by playwright-core, against the real server on loopback with
 the scripted test models (the Writer on `test:paced`, so its words arrive one by one).
 Screenshots of each screen go to test-artifacts/web/ (not committed)."""
@@ -55,6 +56,6 @@ async def test_a_player_session_in_a_real_browser(services: Services) -> None:
                 "CHROMIUM": CHROMIUM,
             },
         )
-    assert "6 passed" in output and "failed" not in output, output
+    assert "8 passed" in output and "failed" not in output, output
     taken = sorted(path.name for path in SCREENSHOTS.glob("*.png"))
-    assert len(taken) == 7, taken
+    assert len(taken) == 11, taken

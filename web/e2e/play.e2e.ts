@@ -2,7 +2,8 @@
  * A player's session in a real browser (Debian's Chromium, headless, driven by playwright-core)
  * against a real server on loopback with the scripted test models (LUNA_URL): create a story,
  * play two turns watching the passage stream in, branch and switch, import a character card
- * PNG, see the cost chart, and the story at a phone's width. Each screen is saved as a
+ * PNG, see the cost chart, upload world info and see its entry fire in a turn (sent from the
+ * keyboard), the settings, and the story at a phone's width. Each screen is saved as a
  * screenshot in LUNA_SCREENSHOTS (test artifacts, not committed).
  */
 import { mkdirSync } from 'node:fs';
@@ -137,6 +138,43 @@ it("shows the story's cost per turn as a chart", async () => {
   await shot('05-costs');
 });
 
+it('uploads world info, gives the story its lore and cast, and shows the entry that fired', async () => {
+  await page.goto(`${base}/#/lore`);
+  await page.getByLabel('Upload world info').setInputFiles(join(fixtures, 'sillytavern/release-1.12.6/Eldoria.json'));
+  await page.getByText(/Uploaded Eldoria \(\d+ entries\)\./).waitFor();
+  await shot('06-lore');
+
+  await page.goto(storyUrl);
+  await page.getByRole('button', { name: 'Lore & cast' }).click();
+  await page.getByRole('combobox', { name: 'Lorebook', exact: true }).selectOption({ label: 'Eldoria' });
+  await page.getByRole('button', { name: 'Attach' }).click();
+  await page.getByRole('button', { name: 'Detach Eldoria' }).waitFor();
+  await page.getByRole('combobox', { name: 'Character', exact: true }).selectOption({ label: 'Seraphina' });
+  await page.getByRole('button', { name: 'Add to the cast' }).click();
+  await page.getByRole('button', { name: 'Remove Seraphina' }).waitFor();
+  await shot('07-lore-and-cast');
+
+  // Turn 3 sent from the keyboard; its action names one of Eldoria's keys.
+  await page.getByRole('button', { name: 'Passages' }).click();
+  await page.getByLabel('What do you do?').fill('I walk into the forest of Eldoria.');
+  await page.getByLabel('What do you do?').press('Control+Enter');
+  await page.getByText(/Turn 3 stored · cost/).waitFor();
+  await page.getByRole('toolbar', { name: 'Turn 3' }).getByRole('button', { name: 'What the AI saw' }).click();
+  const drawer = page.getByRole('complementary', { name: 'What the AI saw for turn 3' });
+  await drawer.getByRole('heading', { name: 'Lore entries' }).waitFor();
+  await drawer.getByText(/fired on this turn/).first().waitFor();
+  await drawer.getByText(/\[lore: /).first().waitFor();
+  await shot('08-what-the-ai-saw');
+});
+
+it('shows the settings, the providers and the image workers', async () => {
+  await page.goto(`${base}/#/settings`);
+  await page.getByRole('heading', { name: 'Models' }).waitFor();
+  await page.getByRole('heading', { name: 'Provider health' }).waitFor();
+  await page.getByRole('heading', { name: 'Image workers' }).waitFor();
+  await shot('09-settings');
+});
+
 it('fits a phone-width screen, in light mode too', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(storyUrl);
@@ -144,8 +182,8 @@ it('fits a phone-width screen, in light mode too', async () => {
   await page.locator('#turn-2 .passage').waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
-  await shot('06-story-phone-dark');
+  await shot('10-story-phone-dark');
   await page.getByRole('button', { name: 'Light mode' }).click();
   expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
-  await shot('07-story-phone-light');
+  await shot('11-story-phone-light');
 });

@@ -7,6 +7,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { errorMessage } from './errors';
 import { Passage } from './Passage';
 import { currentToken } from './session';
+import { StoryWorld } from './StoryWorld';
 import { Timelines } from './Timelines';
 import { TurnProgress } from './TurnProgress';
 import { useTurnStream } from './useTurnStream';
@@ -18,7 +19,7 @@ export function Story({ storyId }: { storyId: string }) {
     queryKey: ['story', storyId],
     queryFn: async () => (await getStory({ path: { story_id: storyId }, throwOnError: true })).data,
   });
-  const [tab, setTab] = useState<'passages' | 'timelines'>('passages');
+  const [tab, setTab] = useState<'passages' | 'timelines' | 'world'>('passages');
   // null: the latest page, once the first answer says where it starts.
   const [from, setFrom] = useState<number | null>(null);
   // The turn to scroll to once its page is shown (a jump, or the turn just stored).
@@ -66,9 +67,13 @@ export function Story({ storyId }: { storyId: string }) {
         <button type="button" aria-pressed={tab === 'timelines'} onClick={() => setTab('timelines')}>
           Timelines
         </button>
+        <button type="button" aria-pressed={tab === 'world'} onClick={() => setTab('world')}>
+          Lore &amp; cast
+        </button>
         <a href={`#/costs/${storyId}`}>Costs</a>
       </nav>
       {tab === 'timelines' && <Timelines storyId={storyId} onSwitched={() => setFrom(null)} />}
+      {tab === 'world' && <StoryWorld storyId={storyId} />}
       {tab === 'passages' && (
         <>
           {turns.error && <p role="alert" className="error">{errorMessage(turns.error)}</p>}
