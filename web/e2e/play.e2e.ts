@@ -80,7 +80,7 @@ it('creates a story from the library', async () => {
   expect(storyUrl).toMatch(/#\/stories\/[0-9a-f-]{36}$/);
 });
 
-it('plays two turns, the passage appearing word by word as the Writer streams it', async () => {
+it('plays two turns, the passage appearing word by word as the Writer streams it, then its pictures', async () => {
   await watchStreaming();
   for (const [number, action] of [
     [1, 'I slip along the quay towards the palace.'],
@@ -94,6 +94,11 @@ it('plays two turns, the passage appearing word by word as the Writer streams it
     await passage.waitFor();
     expect((await passage.textContent())!.startsWith(streamed.at(-1)!)).toBe(true);
     await expect.poll(() => page.locator(`#turn-${number} .action`).textContent()).toBe(action);
+    // The turn's pictures appear beside it as they are drawn (image_ready while the stream is open).
+    await page.locator(`#turn-${number} .picture img`).first().waitFor();
+    expect(await page.locator(`#turn-${number} .picture figcaption`).first().textContent()).toContain(
+      'placeholder: no image worker is configured',
+    );
   }
   await page.getByRole('toolbar', { name: 'Turn 2' }).getByRole('button', { name: 'What the AI saw' }).click();
   await page.getByRole('complementary', { name: 'What the AI saw for turn 2' }).getByText('The plan (Strategist)').waitFor();
@@ -119,12 +124,20 @@ it('branches from turn 1, then switches back to Main', async () => {
   await expect.poll(() => page.locator('.passages > li').count()).toBe(2);
 });
 
-it('imports a character card PNG', async () => {
+it('imports a character card PNG, and has the AI write another', async () => {
   await page.goto(`${base}/#/characters`);
   await page.getByLabel('Import a card file').setInputFiles(join(fixtures, 'sillytavern/release-1.12.6/default_Seraphina.png'));
   await page.getByText('Imported Seraphina.').waitFor();
   await page.getByText('Seraphina', { exact: true }).first().waitFor();
   await shot('04-characters');
+
+  // A card written by the AI (the test model) from a name and an idea.
+  await page.getByRole('button', { name: 'Written by the AI' }).click();
+  await page.getByLabel('Character name').fill('Doge Orsini');
+  await page.getByLabel(/Who they are/).fill('The vain, watchful ruler of Veyra, who wears the cursed crown.');
+  await page.getByRole('button', { name: 'Create the character' }).click();
+  await page.getByRole('heading', { name: 'Doge Orsini' }).waitFor();
+  await page.locator('.gallery .tile', { hasText: 'Doge Orsini' }).waitFor(); // in the gallery
 });
 
 it("shows the story's cost per turn as a chart", async () => {
@@ -180,6 +193,7 @@ it('fits a phone-width screen, in light mode too', async () => {
   await page.goto(storyUrl);
   await page.getByRole('heading', { name: 'The Canal Thief' }).waitFor();
   await page.locator('#turn-2 .passage').waitFor();
+  await expect.poll(() => page.locator('.picture-wait').count()).toBe(0); // every picture loaded
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await shot('10-story-phone-dark');
