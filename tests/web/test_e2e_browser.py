@@ -22,10 +22,10 @@ from luna_narrates.config import Settings
 from luna_narrates.kit.serving import serve_on_loopback
 from luna_narrates.services import Services, run_job_worker
 from tests.conftest import make_settings, services_on
+from tests.shared_fixtures import FIXTURES
 from tests.web.test_web_ui import WEB, npm
 
 ROOT = WEB.parent
-FIXTURES = ROOT.parent / "shared" / "fixtures"
 SCREENSHOTS = ROOT / "test-artifacts" / "web"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
@@ -46,7 +46,7 @@ async def test_a_player_session_in_a_real_browser(services: Services) -> None:
         f"No Chromium at {CHROMIUM}: `make test` installs Debian's (apt-get install chromium), "
         "or set CHROMIUM to another Chromium."
     )
-    assert (FIXTURES / "sillytavern").is_dir(), f"the shared fixtures are missing: {FIXTURES}"
+    assert FIXTURES is not None, "the shared fixtures (../shared/fixtures) are missing"
     await npm("run", "build")
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     app = create_app(services.settings, run_worker=False)
@@ -60,7 +60,6 @@ async def test_a_player_session_in_a_real_browser(services: Services) -> None:
                 "e2e",
                 env={
                     "LUNA_URL": base,
-                    "LUNA_FIXTURES": str(FIXTURES),
                     "LUNA_SCREENSHOTS": str(SCREENSHOTS),
                     "CHROMIUM": CHROMIUM,
                 },

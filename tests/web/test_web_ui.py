@@ -13,15 +13,18 @@ from luna_narrates.api import health
 from luna_narrates.app import create_app
 from luna_narrates.services import Services
 from tests.sdk.test_typescript_sdk import _run
+from tests.shared_fixtures import FIXTURES
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 
 
 async def npm(*args: str, env: dict[str, str] | None = None) -> str:
-    """Runs npm in web/, installing its locked packages first if they are missing."""
+    """Runs npm in web/, installing its locked packages first if they are missing; its tests
+    find the shared fixtures (../shared/fixtures) through LUNA_FIXTURES."""
     if not (WEB / "node_modules").is_dir():
         await _run("npm", "ci", "--no-audit", "--no-fund", cwd=WEB)
-    return await _run("npm", *args, cwd=WEB, env=env)
+    fixtures = {"LUNA_FIXTURES": str(FIXTURES)} if FIXTURES is not None else {}
+    return await _run("npm", *args, cwd=WEB, env={**fixtures, **(env or {})})
 
 
 @pytest.mark.timeout(300)

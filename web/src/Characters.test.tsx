@@ -2,19 +2,14 @@
 // answers them): the gallery, a card written by hand, a real SillyTavern card PNG imported
 // (../shared/fixtures) as the request's body, a refused import explained, and an edit.
 import { File as NodeFile } from 'node:buffer';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { beforeEach, expect, it } from 'vitest';
 
 import { Characters } from './Characters';
-import { fakeServer, json, renderWithQueries } from './testing';
+import { fakeServer, fixture, json, renderWithQueries } from './testing';
 
-// Vitest runs in web/; the shared fixtures sit beside the repository.
-const SERAPHINA = readFileSync(
-  resolve(process.cwd(), '../../shared/fixtures/sillytavern/release-1.12.6/default_Seraphina.png'),
-);
+const SERAPHINA = fixture('release-1.12.6/default_Seraphina.png');
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
 
 let cards: ReturnType<typeof card>[];

@@ -3,20 +3,14 @@
 // sent as multipart, its entries browsed and filtered, an entry edited (only what changed is
 // sent), and a refused upload explained.
 import { File as NodeFile } from 'node:buffer';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { beforeEach, expect, it, vi } from 'vitest';
 
 import { Lore } from './Lore';
-import { fakeServer, json, renderWithQueries } from './testing';
+import { fakeServer, fixture, json, renderWithQueries } from './testing';
 
-// Vitest runs in web/; the shared fixtures sit beside the repository.
-const ELDORIA = readFileSync(
-  resolve(process.cwd(), '../../shared/fixtures/sillytavern/release-1.12.6/Eldoria.json'),
-  'utf8',
-);
+const ELDORIA = fixture('release-1.12.6/Eldoria.json').toString('utf8');
 const WORLD_INFO = JSON.parse(ELDORIA) as { entries: Record<string, Record<string, unknown>> };
 
 interface Book {

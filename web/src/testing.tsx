@@ -1,6 +1,9 @@
 /** What the screens' tests share: a fake of the server's HTTP API answering every `fetch` (the
  * SDK's, the turn stream's and media.ts's), its answers shaped as the server's, and rendering
  * inside a TanStack Query provider. */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
 import { client } from '@luna-narrates/sdk';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { cleanup, render } from '@testing-library/react';
@@ -42,4 +45,14 @@ export function fakeServer(server: Server): void {
 export function renderWithQueries(ui: ReactElement) {
   const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(<QueryClientProvider client={queries}>{ui}</QueryClientProvider>);
+}
+
+/** A real file from another project in the shared fixtures (SillyTavern's Seraphina card, the
+ * Eldoria world info): LUNA_FIXTURES (the pytest that runs these tests sets it), else ../shared
+ * beside the repository, else the workplace's copy. */
+export function fixture(name: string): Buffer {
+  const places = [process.env.LUNA_FIXTURES, resolve(process.cwd(), '../../shared/fixtures'), '/work/shared/fixtures'];
+  const found = places.find((place) => place && existsSync(resolve(place, 'sillytavern')));
+  if (!found) throw new Error(`The shared fixtures are not in any of ${places.filter(Boolean).join(', ')}.`);
+  return readFileSync(resolve(found, 'sillytavern', name));
 }

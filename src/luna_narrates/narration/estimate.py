@@ -9,6 +9,7 @@ from luna_narrates.agents.frame import render_turns
 from luna_narrates.agents.preprocessor import agent as preprocessor
 from luna_narrates.config import AgentName, Settings
 from luna_narrates.costs.pricing import PriceBook
+from luna_narrates.kit.money import plain
 from luna_narrates.llm.calls import AgentModel
 from luna_narrates.llm.tokens import estimate_tokens
 from luna_narrates.narration.snapshot import Snapshot
@@ -45,8 +46,8 @@ def estimate(
                 "model": str(spec),
                 "estimated_input_tokens": tokens_in,
                 "estimated_output_tokens": tokens_out,
-                "estimated_cost_usd": str(price.cost_usd),
+                "estimated_cost_usd": plain(price.cost_usd),
                 "price_known": price.known,
             }
         )
-    return {"estimated_cost_usd": str(total), "price_known": complete, "agents": per_agent}
+    return {"estimated_cost_usd": plain(total), "price_known": complete, "agents": per_agent}
