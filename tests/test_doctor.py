@@ -39,6 +39,7 @@ def base_env(
         STRATEGIST_MODEL="test",
         WRITER_MODEL="test",
         COLUMNS="200",
+        FORCE_COLOR=None,  # plain text whatever the environment asks of rich
     )
     return env
 
