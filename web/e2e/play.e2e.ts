@@ -197,6 +197,14 @@ it('fits a phone-width screen, in light mode too', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await shot('10-story-phone-dark');
+  // The cost chart fits the phone too.
+  await page.goto(`${base}/#/costs/${storyUrl.split('/').at(-1)}`);
+  await page.locator('figure[aria-label="Cost per turn"] svg').first().waitFor();
+  const chart = await page.locator('figure[aria-label="Cost per turn"] .recharts-surface').first().boundingBox();
+  expect(chart!.width).toBeLessThanOrEqual(390);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await page.goto(storyUrl);
+  await page.locator('#turn-2 .passage').waitFor();
   await page.getByRole('button', { name: 'Light mode' }).click();
   expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
   await shot('11-story-phone-light');

@@ -12,7 +12,7 @@ import {
   type PeriodSpend,
 } from '@luna-narrates/sdk';
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
 
 import { errorMessage } from './errors';
@@ -38,12 +38,12 @@ export function dollars(value: string | null | undefined): string {
 
 const isZero = (value: string) => Number(value) === 0;
 
-/** The width of the element (for the charts: as wide as their column, a phone's included). */
+/** The width of the element (for the charts: as wide as their column, a phone's included),
+ * measured when it appears and whenever it changes size. */
 function useWidth<T extends HTMLElement>() {
-  const ref = useRef<T>(null);
+  const [element, ref] = useState<T | null>(null);
   const [width, setWidth] = useState(640);
   useEffect(() => {
-    const element = ref.current;
     if (!element) return;
     const measure = () => setWidth(Math.max(240, Math.floor(element.getBoundingClientRect().width) || 640));
     measure();
@@ -51,7 +51,7 @@ function useWidth<T extends HTMLElement>() {
     const observer = new ResizeObserver(measure);
     observer.observe(element);
     return () => observer.disconnect();
-  }, []);
+  }, [element]);
   return { ref, width };
 }
 

@@ -29,7 +29,7 @@ function page(from: number, limit: number) {
     items: items.map((t) => ({
       versions: 1,
       ...t,
-      id: `t${t.turn_number}`,
+      id: `t${t.turn_number}-v${t.versions ?? 1}`, // each take is a row of its own
       branch_id: BRANCH,
       story_id: STORY_ID,
       created_at: '2026-11-23T21:00:00Z',
@@ -105,6 +105,7 @@ async function server(request: Request): Promise<Response> {
     return json({ id: 'b2', name: body.branch_name, is_main: false, is_active: true, fork_turn_number: 1 }, 201);
   }
   if (path === `/narrates/stories/${STORY_ID}/turns/1/regenerate`) {
+    turns[0] = { ...turns[0], narrative_text: 'The fog lifts.', versions: 2 };
     return sse(turnEvents('The fog lifts.', 1, { branch_created: { id: 'b3', name: 'Take 2 of turn 1' } }));
   }
   if (path === `/narrates/stories/${STORY_ID}/generate`) {
@@ -194,6 +195,8 @@ it('streams another take and says when it had to start a branch', async () => {
     'textContent',
     'Later turns build on this one, so the new take starts the branch “Take 2 of turn 1”.',
   );
+  expect(await screen.findByText('The fog lifts.')).toBeTruthy(); // the new take, a new row
+  expect(screen.getByRole('status').textContent).toContain('starts the branch “Take 2 of turn 1”');
   const call = sent.find((r) => r.path.endsWith('/turns/1/regenerate'))!;
   expect(call.query).toContain(`branch_id=${BRANCH}`);
 });

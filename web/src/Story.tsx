@@ -83,7 +83,7 @@ export function Story({ storyId }: { storyId: string }) {
               <ol className="passages">
                 {page.items.map((turn) => (
                   <Passage
-                    key={turn.id}
+                    key={turn.turn_number /* a new take keeps the turn's tools and notices */}
                     storyId={storyId}
                     branchId={page.branch_id}
                     turn={turn}

@@ -43,6 +43,9 @@ export function useTurnStream(storyId: string): TurnStream {
           onDone(next);
           void queryClient.invalidateQueries({ queryKey: ['turns', storyId] });
           void queryClient.invalidateQueries({ queryKey: ['tree', storyId] });
+          void queryClient.invalidateQueries({ queryKey: ['turn', storyId] });
+          void queryClient.invalidateQueries({ queryKey: ['versions', storyId] });
+          void queryClient.invalidateQueries({ queryKey: ['costs'] });
           void queryClient.invalidateQueries({ queryKey: ['stories'] });
         }
         if (next.type === 'image_ready') {
